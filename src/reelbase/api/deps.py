@@ -1,0 +1,56 @@
+"""Dependencies shared by the native API routes: runtime, session, authenticated principal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from reelbase.core.accounts import authenticate_secret
+from reelbase.core.context import Principal
+from reelbase.core.errors import Unauthenticated
+from reelbase.core.runtime import Runtime
+
+
+def get_runtime(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_db(runtime: RuntimeDep) -> Iterator[Session]:
+    with runtime.session() as db:
+        yield db
+
+
+DbDep = Annotated[Session, Depends(get_db)]
+
+
+def api_secret_from(request: Request) -> str:
+    auth = request.headers.get("authorization", "")
+    scheme, _, value = auth.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    key = request.headers.get("x-api-key", "").strip()
+    if key:
+        return key
+    raise Unauthenticated("missing API key: send 'Authorization: Bearer <key>' or 'X-Api-Key'")
+
+
+def authenticate_request(runtime: Runtime, request: Request) -> Principal:
+    """Authenticate in its own short transaction (commits the last-used touch)."""
+    secret = api_secret_from(request)
+    with runtime.session() as db:
+        principal = authenticate_secret(db, secret)
+        db.commit()
+        return principal
+
+
+def get_principal(request: Request, runtime: RuntimeDep) -> Principal:
+    return authenticate_request(runtime, request)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

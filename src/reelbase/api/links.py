@@ -1,0 +1,35 @@
+"""Absolute URLs and pagination headers for the native API."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import Request, Response
+
+from reelbase.core.runtime import Runtime
+
+API_PREFIX = "/api/v1"
+
+
+def api_base(runtime: Runtime) -> str:
+    return runtime.settings.public_url + API_PREFIX
+
+
+def set_pagination_headers(
+    response: Response, request: Request, runtime: Runtime, *, page: int, per_page: int, total: int
+) -> None:
+    pages = max(1, -(-total // per_page))
+    base = runtime.settings.public_url + request.url.path
+    params = dict(request.query_params)
+
+    def link(p: int, rel: str) -> str:
+        params.update(page=str(p), per_page=str(per_page))
+        return f'<{base}?{urlencode(params)}>; rel="{rel}"'
+
+    rels = [link(1, "first"), link(pages, "last")]
+    if page > 1:
+        rels.append(link(min(page - 1, pages), "prev"))
+    if page < pages:
+        rels.append(link(page + 1, "next"))
+    response.headers["Link"] = ", ".join(rels)
+    response.headers["X-Total-Count"] = str(total)

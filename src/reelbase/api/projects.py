@@ -1,0 +1,88 @@
+"""Native API: projects (folders of videos) and the caller's identity."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+
+from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
+from reelbase.api.links import set_pagination_headers
+from reelbase.api.schemas import ProjectCreate, ProjectUpdate, iso, project_public
+from reelbase.core import projects as core_projects
+from reelbase.core.videos import count_team_videos, team_stored_bytes
+
+router = APIRouter(tags=["projects"])
+
+
+@router.post("/projects", status_code=201)
+def create_project(body: ProjectCreate, db: DbDep, principal: PrincipalDep) -> dict:
+    project = core_projects.create_project(db, principal, name=body.name, description=body.description)
+    db.commit()
+    return project_public(project, video_count=0)
+
+
+@router.get("/projects")
+def list_projects(
+    request: Request,
+    response: Response,
+    db: DbDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    page: int = Query(1, ge=1),
+    per_page: int = Query(30, ge=1, le=100),
+) -> dict:
+    items, total = core_projects.list_projects(db, principal, page=page, per_page=per_page)
+    set_pagination_headers(response, request, runtime, page=page, per_page=per_page, total=total)
+    return {
+        "items": [project_public(p, video_count=core_projects.count_project_videos(db, p)) for p in items],
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+    }
+
+
+@router.get("/projects/{project_id}")
+def get_project(project_id: str, db: DbDep, principal: PrincipalDep) -> dict:
+    project = core_projects.get_project(db, principal, project_id)
+    return project_public(project, video_count=core_projects.count_project_videos(db, project))
+
+
+@router.patch("/projects/{project_id}")
+def update_project(project_id: str, body: ProjectUpdate, db: DbDep, principal: PrincipalDep) -> dict:
+    project = core_projects.get_project(db, principal, project_id)
+    core_projects.update_project(db, project, body.model_dump(exclude_unset=True))
+    db.commit()
+    return project_public(project, video_count=core_projects.count_project_videos(db, project))
+
+
+@router.delete("/projects/{project_id}", status_code=204)
+def delete_project(project_id: str, db: DbDep, principal: PrincipalDep) -> Response:
+    core_projects.delete_project(db, core_projects.get_project(db, principal, project_id))
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/me", tags=["account"])
+def me(db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
+    team = principal.team
+    settings = runtime.settings
+    return {
+        "user": {"id": principal.user.uuid, "email": principal.user.email, "name": principal.user.name},
+        "team": {
+            "id": team.uuid,
+            "name": team.name,
+            "limits": {
+                "quota_bytes": team.quota_bytes or settings.default_quota_bytes,
+                "quota_videos": team.quota_videos or settings.default_quota_videos,
+                "max_upload_bytes": team.max_upload_bytes or settings.max_upload_bytes,
+            },
+            "usage": {
+                "stored_bytes": team_stored_bytes(db, team.id),
+                "videos": count_team_videos(db, team.id),
+            },
+        },
+        "key": {
+            "public_id": principal.api_key.public_id if principal.api_key else None,
+            "type": principal.key_type,
+            "created_at": iso(principal.api_key.created_at) if principal.api_key else None,
+        },
+    }

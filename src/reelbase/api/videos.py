@@ -1,0 +1,167 @@
+"""Native API: videos (CRUD, source upload, downloads)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.orm import Session
+
+from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
+from reelbase.api.files import file_response
+from reelbase.api.links import api_base, set_pagination_headers
+from reelbase.api.schemas import VideoCreate, VideoUpdate, video_public
+from reelbase.core import videos as core_videos
+from reelbase.core.downloads import asset_download, original_download
+from reelbase.core.errors import InvalidInput
+from reelbase.core.runtime import Runtime
+from reelbase.core.sources import receive_source
+from reelbase.db.models import Project, Video
+from reelbase.uploads.multipart import MultipartFile
+from reelbase.uploads.streams import batched, pull_from_loop
+
+router = APIRouter(prefix="/videos", tags=["videos"])
+
+
+def render(db: Session, runtime: Runtime, video: Video) -> dict[str, Any]:
+    project = db.get(Project, video.project_id) if video.project_id else None
+    parent = db.get(Video, video.parent_id) if video.parent_id else None
+    return video_public(
+        video,
+        base=api_base(runtime),
+        project_uuid=project.uuid if project else None,
+        parent_uuid=parent.uuid if parent else None,
+    )
+
+
+@router.post("", status_code=201, summary="Create a video (then upload its source to upload_url)")
+def create_video(body: VideoCreate, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
+    video = core_videos.create_video(
+        db,
+        principal,
+        default_quota_videos=runtime.settings.default_quota_videos,
+        title=body.title,
+        description=body.description,
+        project_ref=body.project,
+        template_fields=body.template_fields,
+        public=body.public,
+        shared_user_ids=body.shared_user_ids,
+        shared_group_ids=body.shared_group_ids,
+    )
+    db.commit()
+    return render(db, runtime, video)
+
+
+@router.get("", summary="List videos, newest first")
+def list_videos(
+    request: Request,
+    response: Response,
+    db: DbDep,
+    principal: PrincipalDep,
+    runtime: RuntimeDep,
+    page: int = Query(1, ge=1),
+    per_page: int = Query(core_videos.DEFAULT_PER_PAGE, ge=1, le=core_videos.MAX_PER_PAGE),
+    project: str | None = None,
+    state: str | None = None,
+    q: str | None = Query(None, max_length=500),
+) -> dict:
+    result = core_videos.list_videos(
+        db, principal, page=page, per_page=per_page, project_ref=project, state=state, q=q
+    )
+    set_pagination_headers(response, request, runtime, page=page, per_page=per_page, total=result.total)
+    return {
+        "items": [render(db, runtime, v) for v in result.items],
+        "total": result.total,
+        "page": result.page,
+        "per_page": result.per_page,
+        "pages": result.pages,
+    }
+
+
+@router.get("/{video_id}", summary="One video, by id (UUID), numeric id or token")
+def get_video(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
+    return render(db, runtime, core_videos.find_video(db, principal, video_id))
+
+
+@router.patch("/{video_id}", summary="Change a video's fields")
+def update_video(
+    video_id: str, body: VideoUpdate, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> dict:
+    video = core_videos.find_video(db, principal, video_id)
+    changes = body.model_dump(exclude_unset=True)
+    core_videos.update_video(db, principal, video, changes)
+    db.commit()
+    return render(db, runtime, video)
+
+
+@router.delete("/{video_id}", status_code=204, summary="Delete a video, its files and derived videos")
+def delete_video(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
+    video = core_videos.find_video(db, principal, video_id)
+    prefixes = core_videos.delete_video(db, principal, video, store=runtime.store)
+    db.commit()
+    core_videos.remove_stored(runtime.store, prefixes)
+    return Response(status_code=204)
+
+
+_SOURCE_DOC = dict(
+    summary="Upload the source file (multipart/form-data field 'file', or the raw body)",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+                },
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+)
+
+
+@router.put("/{video_id}/source", operation_id="put_video_source", **_SOURCE_DOC)  # type: ignore[arg-type]
+@router.post("/{video_id}/source", operation_id="post_video_source", **_SOURCE_DOC)  # type: ignore[arg-type]
+async def upload_source(video_id: str, request: Request, filename: str | None = None) -> dict:
+    runtime: Runtime = request.app.state.runtime
+    principal = await run_in_threadpool(authenticate_request, runtime, request)
+    content_type = request.headers.get("content-type", "")
+    declared = request.headers.get("content-length")
+    declared_length = int(declared) if declared and declared.isdigit() else None
+    body = batched(request.stream())
+
+    def work() -> Video:
+        raw = pull_from_loop(body)
+        if content_type.lower().startswith("multipart/"):
+            form = MultipartFile(raw, content_type).open()
+            name = form.filename or form.fields.get("filename") or filename
+            return receive_source(
+                runtime, principal, video_id, chunks=form, filename=name,
+                content_type=form.content_type, declared_length=declared_length,
+            )
+        if declared_length == 0:
+            raise InvalidInput("the request body is empty", field="file")
+        return receive_source(
+            runtime, principal, video_id, chunks=raw, filename=filename,
+            content_type=content_type or None, declared_length=declared_length,
+        )
+
+    video = await run_in_threadpool(work)
+    with runtime.session() as db:
+        return render(db, runtime, db.get_one(Video, video.id))
+
+
+@router.head("/{video_id}/original", operation_id="head_video_original", include_in_schema=False)
+@router.get("/{video_id}/original", summary="Download the original file (Range, ETag, HEAD)")
+def download_original(
+    video_id: str, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> Response:
+    return file_response(request, runtime, original_download(db, principal, video_id))
+
+
+@router.head("/{video_id}/files/{kind}/{label}", operation_id="head_video_file", include_in_schema=False)
+@router.get("/{video_id}/files/{kind}/{label}", summary="Download a rendition or thumbnail (Range, ETag, HEAD)")
+def download_file(
+    video_id: str, kind: str, label: str, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> Response:
+    video = core_videos.find_video(db, principal, video_id)
+    return file_response(request, runtime, asset_download(db, video, kind=kind, label=label))

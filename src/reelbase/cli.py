@@ -1,0 +1,197 @@
+"""The `reelbase` command: serve, migrate, and operator tasks on users, keys and teams."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from reelbase.core import accounts
+from reelbase.core.errors import DomainError
+from reelbase.core.runtime import Runtime, build_runtime
+from reelbase.db.models import ApiKey, User
+from reelbase.settings import Settings
+
+app = typer.Typer(help="Reelbase: a self-hosted video platform.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+teams_app = typer.Typer(help="Manage teams and their limits.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(keys_app, name="keys")
+app.add_typer(teams_app, name="teams")
+console = Console()
+ADMIN_EMAIL = "admin@reelbase.local"
+
+
+def _runtime() -> Runtime:
+    return build_runtime(Settings())
+
+
+def _fail(exc: DomainError) -> None:
+    console.print(f"[red]error:[/red] {exc.message}")
+    raise typer.Exit(code=1)
+
+
+def ensure_admin(runtime: Runtime) -> tuple[str, str, str] | None:
+    """On the very first start (no users at all) create an admin and a key; returns
+    (email, password, key secret) to print once, or None if users exist already."""
+    with runtime.session() as db:
+        if db.scalar(select(User.id).limit(1)) is not None:
+            return None
+        password = secrets.token_urlsafe(12)
+        user = accounts.create_user(db, email=ADMIN_EMAIL, password=password, team_name="admin", is_admin=True)
+        issued = accounts.create_api_key(db, user=user, server_secret=runtime.secret_key, name="first start")
+        db.commit()
+        return ADMIN_EMAIL, password, issued.secret
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    """Start the HTTP API with its embedded database, storage and job workers."""
+    import uvicorn
+
+    from reelbase.app import create_app
+
+    runtime = _runtime()
+    first = ensure_admin(runtime)
+    base = runtime.settings.public_url
+    if first:
+        email, password, secret = first
+        console.print("[bold green]First start: created an admin user and an API key.[/bold green]")
+        console.print(f"  email:    {email}\n  password: {password}\n  API key:  {secret}")
+        console.print("  (shown once; keep them somewhere safe)")
+    console.print(f"API docs: {base}/docs   OpenAPI: {base}/openapi.json")
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    build_runtime(Settings(), migrate=True)
+    console.print("database is up to date")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Email address (the login)")],
+    password: Annotated[str | None, typer.Option(help="Password (omit for an API-only user)")] = None,
+    team: Annotated[str | None, typer.Option(help="Team name (created if new)")] = None,
+    admin: Annotated[bool, typer.Option(help="Make the user an operator")] = False,
+) -> None:
+    """Create a user in a team."""
+    runtime = _runtime()
+    try:
+        with runtime.session() as db:
+            user = accounts.create_user(db, email=email, password=password, team_name=team, is_admin=admin)
+            team_obj = accounts.primary_team(db, user)
+            db.commit()
+            console.print(f"created user {user.email} (id {user.uuid}) in team {team_obj.name!r}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@users_app.command("ban")
+def users_ban(email: str, unban: Annotated[bool, typer.Option(help="Lift the ban")] = False) -> None:
+    """Ban a user: their keys and tokens stop working at once."""
+    runtime = _runtime()
+    try:
+        with runtime.session() as db:
+            user = accounts.set_banned(db, email=email, banned=not unban)
+            db.commit()
+            console.print(f"{user.email} is {'banned' if user.banned else 'no longer banned'}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@keys_app.command("create")
+def keys_create(
+    email: Annotated[str, typer.Option(help="The key's user")],
+    type: Annotated[str, typer.Option("--type", help="user or organization")] = "user",
+    name: Annotated[str, typer.Option(help="A label for the key")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+) -> None:
+    """Create an API key; its secret is printed once."""
+    runtime = _runtime()
+    try:
+        with runtime.session() as db:
+            user = accounts.get_user_by_email(db, email)
+            issued = accounts.create_api_key(db, user=user, server_secret=runtime.secret_key, key_type=type, name=name)
+            db.commit()
+            key = issued.api_key
+            data = {
+                "id": key.id,
+                "public_key": key.public_id,
+                "secret": issued.secret,
+                "type": key.key_type,
+                "name": key.name,
+                "email": user.email,
+            }
+    except DomainError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(data))
+    else:
+        console.print(f"public key: {data['public_key']}\nsecret:     {data['secret']}\n(the secret is shown once)")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (never their secrets)."""
+    runtime = _runtime()
+    table = Table("id", "public key", "type", "name", "user", "created", "revoked")
+    with runtime.session() as db:
+        for key in accounts.list_api_keys(db):
+            user = db.get_one(User, key.user_id)
+            table.add_row(
+                str(key.id), key.public_id, key.key_type, key.name, user.email,
+                key.created_at.strftime("%Y-%m-%d %H:%M"),
+                key.revoked_at.strftime("%Y-%m-%d %H:%M") if key.revoked_at else "",
+            )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="Numeric id or public key")]) -> None:
+    """Revoke an API key: requests with it fail from now on."""
+    runtime = _runtime()
+    try:
+        with runtime.session() as db:
+            key: ApiKey = accounts.revoke_api_key(db, key_id)
+            db.commit()
+            console.print(f"revoked {key.public_id}")
+    except DomainError as exc:
+        _fail(exc)
+
+
+@teams_app.command("limits")
+def teams_limits(
+    email: Annotated[str, typer.Option(help="A member of the team")],
+    quota_bytes: Annotated[int | None, typer.Option(help="Total stored bytes")] = None,
+    quota_videos: Annotated[int | None, typer.Option(help="Number of videos")] = None,
+    max_upload_bytes: Annotated[int | None, typer.Option(help="Size of one upload")] = None,
+) -> None:
+    """Show or change a team's limits (unset ones fall back to the settings)."""
+    runtime = _runtime()
+    try:
+        with runtime.session() as db:
+            team = accounts.primary_team(db, accounts.get_user_by_email(db, email))
+            accounts.set_team_limits(
+                db, team=team, quota_bytes=quota_bytes, quota_videos=quota_videos, max_upload_bytes=max_upload_bytes
+            )
+            db.commit()
+            s = runtime.settings
+            console.print(
+                f"team {team.name!r}: quota_bytes={team.quota_bytes or s.default_quota_bytes} "
+                f"quota_videos={team.quota_videos or s.default_quota_videos} "
+                f"max_upload_bytes={team.max_upload_bytes or s.max_upload_bytes}"
+            )
+    except DomainError as exc:
+        _fail(exc)

@@ -1,0 +1,239 @@
+"""Teams, users, memberships, passwords and API keys.
+
+API key secrets are long and random, so the database keeps only their SHA-256 (looked up
+directly: no slow hash per request) and a per-key salt. The secret itself is *derived*:
+``HMAC(server secret, public id + salt)``, so the server can re-create it to verify signatures
+made with it (SpareVideos-style requests) without ever storing it.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reelbase.core.context import Principal
+from reelbase.core.errors import Banned, Conflict, InvalidInput, NotFound, Unauthenticated
+from reelbase.db.models import ApiKey, KeyType, Membership, Team, User, utcnow
+
+_hasher = PasswordHasher()
+SECRET_PREFIX = "rb_"
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    api_key: ApiKey
+    secret: str  # shown once, never stored
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def derive_key_secret(server_secret: str, public_id: str, salt: str) -> str:
+    mac = hmac.new(server_secret.encode(), f"apikey:{public_id}:{salt}".encode(), hashlib.sha256)
+    return SECRET_PREFIX + base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320 or email.startswith("@") or email.endswith("@"):
+        raise InvalidInput(f"not an email address: {email!r}", field="email")
+    return email
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str,
+    password: str | None,
+    team_name: str | None = None,
+    is_admin: bool = False,
+    name: str = "",
+) -> User:
+    """Create a user and put them in a team (a new one named team_name or after the user)."""
+    email = normalize_email(email)
+    if db.scalar(select(User).where(User.email == email)) is not None:
+        raise Conflict(f"a user with email {email} already exists", field="email")
+    if password is not None and len(password) < 8:
+        raise InvalidInput("password must be at least 8 characters", field="password")
+    user = User(
+        email=email,
+        name=name,
+        is_admin=is_admin,
+        password_hash=hash_password(password) if password else None,
+    )
+    team = None
+    if team_name:
+        team = db.scalar(select(Team).where(Team.name == team_name))
+    if team is None:
+        team = Team(name=team_name or email)
+        db.add(team)
+    db.add(user)
+    db.flush()
+    db.add(Membership(user_id=user.id, team_id=team.id, role="owner"))
+    db.flush()
+    return user
+
+
+def get_user_by_email(db: Session, email: str) -> User:
+    user = db.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        raise NotFound(f"no user with email {email}")
+    return user
+
+
+def primary_team(db: Session, user: User, team_id: int | None = None) -> Team:
+    """The user's team (the given one if they belong to it, else their first)."""
+    query = select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
+    memberships = list(db.scalars(query))
+    for m in memberships:
+        if team_id is None or m.team_id == team_id:
+            return db.get_one(Team, m.team_id)
+    raise NotFound("the user belongs to no such team")
+
+
+def teams_of(db: Session, user: User) -> list[Team]:
+    query = select(Team).join(Membership).where(Membership.user_id == user.id).order_by(Team.id)
+    return list(db.scalars(query))
+
+
+def verify_password(db: Session, *, email: str, password: str) -> User:
+    """The user whose email and password match, or Unauthenticated (same error for both)."""
+    try:
+        user = db.scalar(select(User).where(User.email == normalize_email(email)))
+    except InvalidInput:
+        user = None
+    if user is None or not user.password_hash:
+        _hasher.hash(password)  # spend the same time as a real check
+        raise Unauthenticated("bad credentials")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthenticated("bad credentials") from None
+    if user.banned:
+        raise Banned("this user is banned")
+    return user
+
+
+def create_api_key(
+    db: Session,
+    *,
+    user: User,
+    server_secret: str,
+    key_type: str = KeyType.user.value,
+    name: str = "",
+    team: Team | None = None,
+) -> IssuedKey:
+    if key_type not in (KeyType.user.value, KeyType.organization.value):
+        raise InvalidInput("key type must be 'user' or 'organization'", field="type")
+    team = team or primary_team(db, user)
+    public_id = "pk_" + secrets.token_hex(10)
+    salt = secrets.token_hex(16)
+    secret = derive_key_secret(server_secret, public_id, salt)
+    key = ApiKey(
+        public_id=public_id,
+        secret_sha256=_sha256(secret),
+        derive_salt=salt,
+        key_type=key_type,
+        name=name,
+        user_id=user.id,
+        team_id=team.id,
+    )
+    db.add(key)
+    db.flush()
+    return IssuedKey(api_key=key, secret=secret)
+
+
+def key_secret(api_key: ApiKey, server_secret: str) -> str:
+    """Re-derive a key's secret (for verifying signatures made with it)."""
+    return derive_key_secret(server_secret, api_key.public_id, api_key.derive_salt)
+
+
+def _principal_for_key(db: Session, key: ApiKey | None) -> Principal:
+    if key is None or key.revoked_at is not None:
+        raise Unauthenticated("invalid or revoked API key")
+    user = db.get_one(User, key.user_id)
+    if user.banned:
+        raise Banned("this user is banned")
+    return Principal(user=user, team=db.get_one(Team, key.team_id), api_key=key)
+
+
+def authenticate_secret(db: Session, secret: str) -> Principal:
+    """The principal an API key secret stands for; Unauthenticated if unknown or revoked."""
+    if not secret or len(secret) > 200:
+        raise Unauthenticated("invalid or revoked API key")
+    key = db.scalar(select(ApiKey).where(ApiKey.secret_sha256 == _sha256(secret)))
+    principal = _principal_for_key(db, key)
+    now = utcnow()
+    assert key is not None
+    # Touch last_used at most once a minute so reads do not turn into writes on every request.
+    if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
+        key.last_used_at = now
+    return principal
+
+
+def authenticate_public_id(db: Session, public_id: str) -> Principal:
+    """The principal for a key named by its public id (signed-request dialects)."""
+    key = db.scalar(select(ApiKey).where(ApiKey.public_id == public_id))
+    return _principal_for_key(db, key)
+
+
+def principal_for_user(db: Session, user: User, team_id: int | None = None) -> Principal:
+    if user.banned:
+        raise Banned("this user is banned")
+    return Principal(user=user, team=primary_team(db, user, team_id))
+
+
+def list_api_keys(db: Session) -> list[ApiKey]:
+    return list(db.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_api_key(db: Session, key_ref: str) -> ApiKey:
+    query = select(ApiKey).where(
+        (ApiKey.public_id == key_ref) | (ApiKey.id == int(key_ref) if key_ref.isdigit() else False)
+    )
+    key = db.scalar(query)
+    if key is None:
+        raise NotFound(f"no API key {key_ref}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
+
+
+def set_banned(db: Session, *, email: str, banned: bool) -> User:
+    user = get_user_by_email(db, email)
+    user.banned = banned
+    return user
+
+
+def set_team_limits(
+    db: Session,
+    *,
+    team: Team,
+    quota_bytes: int | None = None,
+    quota_videos: int | None = None,
+    max_upload_bytes: int | None = None,
+) -> Team:
+    for name, value in (
+        ("quota_bytes", quota_bytes),
+        ("quota_videos", quota_videos),
+        ("max_upload_bytes", max_upload_bytes),
+    ):
+        if value is not None:
+            if value <= 0:
+                raise InvalidInput(f"{name} must be positive", field=name)
+            setattr(team, name, value)
+    return team

@@ -1,0 +1,84 @@
+"""Domain errors with stable codes. Surfaces choose the HTTP status and body shape at the edge.
+
+``status`` is the suggested HTTP status for the native API; dialects map ``code`` to their own.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "error"
+    status = 400
+
+    def __init__(self, message: str, *, field: str | None = None, **details: object) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.details = details
+
+
+class Unauthenticated(DomainError):
+    code = "unauthenticated"
+    status = 401
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    status = 403
+
+
+class Banned(Forbidden):
+    code = "user_banned"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    status = 409
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    status = 422
+
+
+class PayloadTooLarge(DomainError):
+    code = "too_large"
+    status = 413
+
+
+class QuotaExceeded(DomainError):
+    """A team limit was reached; ``limit`` names it (quota_bytes, quota_videos, max_upload_bytes)."""
+
+    code = "quota_exceeded"
+    status = 413
+
+    def __init__(self, message: str, *, limit: str, value: int) -> None:
+        super().__init__(message, limit=limit, value=value)
+        self.limit = limit
+        self.value = value
+
+
+class NoMedia(DomainError):
+    """The video has no stored file (yet) for what was asked."""
+
+    code = "no_media"
+    status = 409
+
+
+class RangeNotSatisfiable(DomainError):
+    code = "range_not_satisfiable"
+    status = 416
+
+    def __init__(self, message: str, *, size: int) -> None:
+        super().__init__(message, size=size)
+        self.size = size
+
+
+class ServiceUnavailable(DomainError):
+    code = "unavailable"
+    status = 503

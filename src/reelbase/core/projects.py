@@ -1,0 +1,74 @@
+"""Projects (folders of videos), scoped to a team."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from reelbase.core.context import Principal
+from reelbase.core.errors import InvalidInput, NotFound
+from reelbase.db.models import Project, Video, utcnow
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise InvalidInput("name is required", field="name")
+    if len(name) > 200 or "\x00" in name:
+        raise InvalidInput("name must be at most 200 characters, without NUL", field="name")
+    return name.strip()
+
+
+def create_project(db: Session, principal: Principal, *, name: str, description: str = "") -> Project:
+    project = Project(team_id=principal.team_id, name=_check_name(name), description=description or "")
+    db.add(project)
+    db.flush()
+    return project
+
+
+def get_project(db: Session, principal: Principal, ref: str | int) -> Project:
+    ref = str(ref).strip()
+    cond = [Project.uuid == ref]
+    if ref.isdigit() and len(ref) < 18:
+        cond.append(Project.id == int(ref))
+    project = db.scalar(select(Project).where(or_(*cond), Project.team_id == principal.team_id))
+    if project is None:
+        raise NotFound(f"no project {ref}", field="project")
+    return project
+
+
+def list_projects(
+    db: Session, principal: Principal, *, page: int = 1, per_page: int = 30
+) -> tuple[list[Project], int]:
+    if page < 1 or not 1 <= per_page <= 100:
+        raise InvalidInput("page must be ≥ 1 and per_page between 1 and 100", field="per_page")
+    query = select(Project).where(Project.team_id == principal.team_id)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.order_by(Project.created_at.desc(), Project.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(rows), total
+
+
+def update_project(db: Session, project: Project, changes: dict[str, Any]) -> Project:
+    for key, value in changes.items():
+        if key == "name":
+            project.name = _check_name(value)
+        elif key == "description":
+            project.description = value or ""
+        else:
+            raise InvalidInput(f"unknown field {key!r}", field=key)
+    project.updated_at = utcnow()
+    return project
+
+
+def count_project_videos(db: Session, project: Project) -> int:
+    return db.scalar(select(func.count()).select_from(Video).where(Video.project_id == project.id)) or 0
+
+
+def delete_project(db: Session, project: Project) -> None:
+    """Delete the folder; its videos stay, moved out of it (project set to none)."""
+    db.delete(project)

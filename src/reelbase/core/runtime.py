@@ -1,0 +1,71 @@
+"""The assembled ports one process works with: settings, database, storage and job queue.
+
+Built once at start-up (``build_runtime``) and handed to every surface; nothing reads globals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from reelbase.db.migrate import upgrade_database
+from reelbase.db.session import make_engine, make_sessionmaker
+from reelbase.settings import Settings
+from reelbase.storage.base import BlobStore
+from reelbase.storage.factory import open_store
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    store: BlobStore
+    secret_key: str
+    # Called with a job id after the commit that created the job; set by the job system.
+    dispatch: Callable[[int], None] = field(default=lambda job_id: None)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose transaction the caller commits once; rolled back on error."""
+        db = self.sessions()
+        try:
+            yield db
+        except BaseException:
+            db.rollback()
+            raise
+        finally:
+            db.close()
+
+    @property
+    def scratch_dir(self) -> Path:
+        path = self.settings.data_dir / "scratch"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.resolved_database_url())
+    if migrate:
+        upgrade_database(engine)
+    store = open_store(
+        settings.resolved_storage_url(),
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+        access_key_id=settings.s3_access_key_id,
+        secret_access_key=settings.s3_secret_access_key,
+        create_bucket=settings.s3_create_bucket,
+    )
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        store=store,
+        secret_key=settings.resolved_secret_key(),
+    )

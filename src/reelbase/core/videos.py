@@ -1,0 +1,218 @@
+"""Videos: create, find, list, update, delete. Every lookup is scoped to the principal's team;
+another team's video is reported as absent (NotFound), never as forbidden."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from reelbase.core.context import Principal
+from reelbase.core.errors import InvalidInput, NotFound, QuotaExceeded
+from reelbase.core.projects import get_project
+from reelbase.db.models import MediaAsset, Video, VideoState
+from reelbase.storage.base import BlobStore
+
+MAX_PER_PAGE = 100
+DEFAULT_PER_PAGE = 30
+MAX_TEMPLATE_FIELDS = 100
+
+
+@dataclass(frozen=True)
+class VideoPage:
+    items: list[Video]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _check_text(value: str | None, *, field: str, limit: int) -> str:
+    value = value or ""
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is longer than {limit} characters", field=field)
+    if "\x00" in value:
+        raise InvalidInput(f"{field} contains a NUL character", field=field)
+    return value
+
+
+def _check_template_fields(fields: dict[str, Any] | None) -> dict[str, Any]:
+    fields = dict(fields or {})
+    if len(fields) > MAX_TEMPLATE_FIELDS:
+        raise InvalidInput("too many template fields", field="template_fields")
+    for key, value in fields.items():
+        if not isinstance(key, str) or not key or len(key) > 100:
+            raise InvalidInput("template field names must be 1-100 characters", field="template_fields")
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise InvalidInput(f"template field {key!r} must be a scalar", field="template_fields")
+    return fields
+
+
+def count_team_videos(db: Session, team_id: int) -> int:
+    return db.scalar(select(func.count()).select_from(Video).where(Video.team_id == team_id)) or 0
+
+
+def team_stored_bytes(db: Session, team_id: int) -> int:
+    query = (
+        select(func.coalesce(func.sum(MediaAsset.size_bytes), 0))
+        .join(Video, MediaAsset.video_id == Video.id)
+        .where(Video.team_id == team_id)
+    )
+    return int(db.scalar(query) or 0)
+
+
+def create_video(
+    db: Session,
+    principal: Principal,
+    *,
+    default_quota_videos: int,
+    title: str | None = None,
+    description: str | None = None,
+    project_ref: str | int | None = None,
+    template_fields: dict[str, Any] | None = None,
+    public: bool = False,
+    shared_user_ids: list[Any] | None = None,
+    shared_group_ids: list[Any] | None = None,
+    original_filename: str | None = None,
+    options: dict[str, Any] | None = None,
+    parent: Video | None = None,
+) -> Video:
+    """A new video in state ``created``, owned by the principal's team (and user, for user keys)."""
+    limit = principal.team.quota_videos or default_quota_videos
+    if count_team_videos(db, principal.team_id) >= limit:
+        raise QuotaExceeded(
+            f"video count limit reached: quota_videos is {limit}", limit="quota_videos", value=limit
+        )
+    project_id = None
+    if project_ref not in (None, ""):
+        project_id = get_project(db, principal, project_ref).id
+    video = Video(
+        team_id=principal.team_id,
+        user_id=principal.acting_user_id,
+        project_id=project_id,
+        parent_id=parent.id if parent else None,
+        title=_check_text(title, field="title", limit=500),
+        description=_check_text(description, field="description", limit=20_000),
+        original_filename=original_filename,
+        template_fields=_check_template_fields(template_fields),
+        shared_user_ids=list(shared_user_ids or []),
+        shared_group_ids=list(shared_group_ids or []),
+        public=bool(public),
+        options=dict(options or {}),
+    )
+    db.add(video)
+    db.flush()
+    return video
+
+
+def find_video(db: Session, principal: Principal, ref: str | int) -> Video:
+    """Look a video up by numeric id, UUID or 16-hex token, within the principal's team."""
+    ref = str(ref).strip()
+    cond = [Video.uuid == ref, Video.token == ref]
+    if ref.isdigit() and len(ref) < 18:
+        cond.append(Video.id == int(ref))
+    video = db.scalar(select(Video).where(or_(*cond), Video.team_id == principal.team_id))
+    if video is None:
+        raise NotFound(f"no video {ref}")
+    return video
+
+
+def list_videos(
+    db: Session,
+    principal: Principal,
+    *,
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    project_ref: str | int | None = None,
+    state: str | None = None,
+    q: str | None = None,
+    parent: Video | None = None,
+) -> VideoPage:
+    """Newest first; ``q`` matches every word in the title or description (case-insensitive)."""
+    if page < 1:
+        raise InvalidInput("page must be 1 or more", field="page")
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        raise InvalidInput(f"per_page must be between 1 and {MAX_PER_PAGE}", field="per_page")
+    query = select(Video).where(Video.team_id == principal.team_id)
+    if project_ref not in (None, ""):
+        query = query.where(Video.project_id == get_project(db, principal, project_ref).id)
+    if state:
+        if state not in {s.value for s in VideoState}:
+            raise InvalidInput(f"unknown state {state!r}", field="state")
+        query = query.where(Video.state == state)
+    if parent is not None:
+        query = query.where(Video.parent_id == parent.id)
+    for word in (q or "").split()[:10]:
+        pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            or_(
+                func.lower(Video.title).like(pattern, escape="\\"),
+                func.lower(Video.description).like(pattern, escape="\\"),
+            )
+        )
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = db.scalars(
+        query.order_by(Video.created_at.desc(), Video.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return VideoPage(items=list(rows), total=total, page=page, per_page=per_page)
+
+
+def update_video(db: Session, principal: Principal, video: Video, changes: dict[str, Any]) -> Video:
+    """Apply a partial update; only the listed fields may change."""
+    for name, value in changes.items():
+        if name == "title":
+            video.title = _check_text(value, field="title", limit=500)
+        elif name == "description":
+            video.description = _check_text(value, field="description", limit=20_000)
+        elif name == "public":
+            video.public = bool(value)
+        elif name == "template_fields":
+            video.template_fields = _check_template_fields(value)
+        elif name == "project":
+            video.project_id = get_project(db, principal, value).id if value not in (None, "") else None
+        elif name == "shared_user_ids":
+            video.shared_user_ids = list(value or [])
+        elif name == "shared_group_ids":
+            video.shared_group_ids = list(value or [])
+        else:
+            raise InvalidInput(f"unknown field {name!r}", field=name)
+    video.updated_at = dt.datetime.now(dt.UTC)
+    return video
+
+
+def _descendants(db: Session, video: Video) -> list[Video]:
+    found: list[Video] = []
+    frontier = [video.id]
+    while frontier:
+        children = list(db.scalars(select(Video).where(Video.parent_id.in_(frontier))))
+        found.extend(children)
+        frontier = [c.id for c in children]
+    return found
+
+
+def video_prefix(video: Video) -> str:
+    return f"videos/{video.uuid}/"
+
+
+def delete_video(db: Session, principal: Principal, video: Video, *, store: BlobStore) -> list[str]:
+    """Delete a video, its derived videos and all their rows; returns the storage prefixes the
+    caller removes *after* the commit (so a failed commit never loses stored objects)."""
+    family = [video, *_descendants(db, video)]
+    prefixes = [video_prefix(v) for v in family]
+    for v in reversed(family):  # deepest first, one at a time: children before their parent
+        db.delete(v)
+        db.flush()
+    return prefixes
+
+
+def remove_stored(store: BlobStore, prefixes: list[str]) -> None:
+    for prefix in prefixes:
+        store.delete_prefix(prefix)

@@ -1,0 +1,84 @@
+"""One validated Settings object, read from REELBASE_* environment variables at start-up.
+
+Values are passed down as arguments from here; nothing deep in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GiB = 1 << 30
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REELBASE_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./var"), description="Where the embedded defaults live")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite file in the data dir"
+    )
+    storage_url: str | None = Field(
+        default=None, description="file:///path or s3://bucket[/prefix]; default data_dir/storage"
+    )
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: str | None = None
+    s3_create_bucket: bool = False
+    public_url: str = Field(default="http://127.0.0.1:8000", description="Base URL put into links")
+    secret_key: str | None = Field(
+        default=None, description="Signs tokens and derives API key secrets; generated if unset"
+    )
+    max_upload_bytes: int = Field(default=20 * GiB, gt=0)
+    default_quota_bytes: int = Field(default=500 * GiB, gt=0)
+    default_quota_videos: int = Field(default=100_000, gt=0)
+    queue_url: str | None = Field(
+        default=None, description="'sqlite' (embedded, default), 'memory', or redis://host:port/db"
+    )
+    workers: int = Field(default=2, ge=0, description="Job worker threads inside `reelbase serve`")
+    ffmpeg: str | None = None
+    ffprobe: str | None = None
+    fetch_allow_hosts: str = Field(
+        default="", description="Comma-separated host[:port] that URL fetches may reach anyway"
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_weak_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < 32:
+            raise ValueError("REELBASE_SECRET_KEY must be at least 32 characters")
+        return value
+
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'reelbase.db').resolve()}"
+
+    def resolved_storage_url(self) -> str:
+        return self.storage_url or (self.data_dir / "storage").resolve().as_uri()
+
+    def resolved_queue_url(self) -> str:
+        return self.queue_url or "sqlite"
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept (mode 0600) in the data dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        path.touch(mode=0o600)
+        path.write_text(value)
+        return value
+
+    def allowed_fetch_hosts(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.fetch_allow_hosts.split(",") if h.strip())

@@ -1,0 +1,148 @@
+"""The storage seam: one small interface that every backend implements.
+
+Keys are relative, slash-separated names chosen by Reelbase (never by a user), e.g.
+``videos/<uuid>/original``. Nothing outside ``storage/`` may assume that a key maps to a local
+path: workers copy an object to a scratch file with :meth:`BlobStore.get_to_file` and put results
+back with :meth:`BlobStore.put_file`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+from urllib.parse import quote
+
+#: What ``stat`` reports for an object stored without a content type (S3 always keeps one, so the
+#: local backend reports the same value to keep the two interchangeable).
+DEFAULT_CONTENT_TYPE = "application/octet-stream"
+
+
+class StorageError(Exception):
+    """Base class for storage failures."""
+
+
+class BlobNotFound(StorageError):
+    """The key does not name a stored object."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no stored object at {key!r}")
+        self.key = key
+
+
+class InvalidKey(StorageError):
+    """The key is empty, absolute, or climbs out of the store (``..``)."""
+
+
+@dataclass(frozen=True)
+class BlobInfo:
+    """What a backend knows about one stored object.
+
+    ``content_type`` is what the put gave (:data:`DEFAULT_CONTENT_TYPE` if it gave none) in
+    answers from ``stat`` and ``get_to_file``; ``list`` may leave it None (S3 listings do not
+    carry it). ``modified`` may be None in the answer of a put (S3 does not return it).
+    """
+
+    key: str
+    size: int
+    etag: str  # quoted-free opaque validator, stable while the object is unchanged
+    content_type: str | None = None
+    modified: dt.datetime | None = None
+
+
+@runtime_checkable
+class BlobStore(Protocol):
+    """Contract shared by every backend (checked by tests/storage/test_contract.py)."""
+
+    def put_stream(
+        self, key: str, chunks: Iterable[bytes], *, content_type: str | None = None
+    ) -> BlobInfo:
+        """Store the concatenated chunks under ``key``, in constant memory.
+
+        Atomic: readers see either the previous object (or none) or the complete new one, never a
+        partial one. If iterating ``chunks`` raises, nothing is left behind and the exception
+        propagates unchanged.
+        """
+
+    def put_file(self, key: str, path: Path, *, content_type: str | None = None) -> BlobInfo:
+        """Store a local file under ``key`` (same atomicity as :meth:`put_stream`)."""
+
+    def open_range(
+        self, key: str, start: int = 0, end: int | None = None, *, chunk_size: int = 1 << 20
+    ) -> Iterator[bytes]:
+        """Yield the bytes ``start..end`` (``end`` inclusive, None = to the last byte).
+
+        Raises :class:`BlobNotFound` before yielding anything if the key is absent (the backends
+        here raise it from the call itself, before the first ``next``). An ``end`` past the last
+        byte is clamped; a ``start`` at or past the end yields nothing (the caller checks ranges
+        against :meth:`stat` for a 416). A negative ``start`` or an ``end < start`` raises
+        ValueError. Chunks are at most ``chunk_size`` bytes; memory stays constant.
+        """
+
+    def get_to_file(self, key: str, path: Path) -> BlobInfo:
+        """Copy the object to a local file (for workers that need a path for ffmpeg).
+
+        Creates missing parent directories; the copy is independent of the store (writing to it
+        never changes the stored object). Raises :class:`BlobNotFound` without creating ``path``.
+        """
+
+    def stat(self, key: str) -> BlobInfo:
+        """Size, ETag, content type, modification time. Raises :class:`BlobNotFound`."""
+
+    def exists(self, key: str) -> bool: ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; deleting an absent key is not an error."""
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object whose key starts with ``prefix``; returns how many.
+
+        An empty prefix raises :class:`InvalidKey`: wiping a whole store takes an explicit loop.
+        """
+
+    def list(self, prefix: str = "") -> Iterator[BlobInfo]:
+        """Every object whose key starts with ``prefix``, in key order."""
+
+    def presigned_url(
+        self, key: str, *, expires_in: int = 3600, filename: str | None = None
+    ) -> str | None:
+        """A URL a client can GET directly, or None when the backend can only be proxied."""
+
+
+def check_key(key: str) -> str:
+    """Validate a storage key; returns it unchanged or raises :class:`InvalidKey`."""
+    if not key or key.startswith("/") or "\x00" in key or "\\" in key:
+        raise InvalidKey(f"invalid storage key {key!r}")
+    if any(part in ("", ".", "..") for part in key.split("/")):
+        raise InvalidKey(f"invalid storage key {key!r}")
+    return key
+
+
+def check_prefix(prefix: str) -> str:
+    """Validate a listing prefix: empty, or a key (or the start of one, e.g. ``videos/``)."""
+    if prefix:
+        check_key(prefix + "x")  # "videos/" and "videos/ab" are valid starts of keys
+    return prefix
+
+
+# RFC 5987 attr-char: the characters that may stand unescaped in ``filename*``.
+_ATTR_CHARS = "!#$&+-.^_`|~"
+
+
+def content_disposition(filename: str, *, disposition: str = "attachment") -> str:
+    """A Content-Disposition value naming ``filename`` (RFC 6266, ``filename*`` per RFC 5987).
+
+    The plain ``filename`` parameter is an ASCII fallback for old clients: non-ASCII characters,
+    quotes, backslashes, path separators and control characters become ``_``. Shared by the S3
+    presigned URLs and the proxied downloads so both name files the same way.
+    """
+    name = filename.replace("/", "_").replace("\\", "_")
+    fallback = "".join(
+        c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else "_" for c in name
+    ).strip() or "download"
+    encoded = quote(name, safe=_ATTR_CHARS)
+    if encoded == fallback:
+        return f'{disposition}; filename="{fallback}"'
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
