@@ -9,6 +9,7 @@ back with :meth:`BlobStore.put_file`.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,15 +135,26 @@ _ATTR_CHARS = "!#$&+-.^_`|~"
 def content_disposition(filename: str, *, disposition: str = "attachment") -> str:
     """A Content-Disposition value naming ``filename`` (RFC 6266, ``filename*`` per RFC 5987).
 
-    The plain ``filename`` parameter is an ASCII fallback for old clients: non-ASCII characters,
-    quotes, backslashes, path separators and control characters become ``_``. Shared by the S3
-    presigned URLs and the proxied downloads so both name files the same way.
+    Path separators and control characters become ``_`` (a name, never a path). The plain
+    ``filename`` parameter is an ASCII fallback for old clients (accents dropped, other
+    characters and quotes as ``_``, ``download`` when nothing readable is left); ``filename*``
+    carries the exact UTF-8 name and is added whenever it differs. Shared by S3 presigned URLs
+    and proxied downloads so both name files the same way.
     """
-    name = filename.replace("/", "_").replace("\\", "_")
-    fallback = "".join(
-        c if 0x20 <= ord(c) < 0x7F and c not in '"\\' else "_" for c in name
-    ).strip() or "download"
+    name = "".join(
+        "_" if c in "/\\" or ord(c) < 0x20 or ord(c) == 0x7F else c for c in filename
+    )
+    fallback = _ascii_fallback(name)
     encoded = quote(name, safe=_ATTR_CHARS)
-    if encoded == fallback:
+    if encoded == fallback or not name:
         return f'{disposition}; filename="{fallback}"'
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+def _ascii_fallback(name: str) -> str:
+    chars = (c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    fallback = "".join(c if c.isascii() and c != '"' else "_" for c in chars).strip()
+    stem, dot, ext = fallback.rpartition(".")
+    if not any(c.isalnum() for c in (stem if dot else fallback)):
+        return "download" + (dot + ext if dot and ext.isalnum() else "")
+    return fallback

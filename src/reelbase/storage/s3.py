@@ -12,8 +12,10 @@ caller's chunk iterator pass through unchanged.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import logging
+import threading
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -40,9 +42,28 @@ _MAX_PARTS = 10_000
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects call takes
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
 
+# One boto3 session for the process: it caches the parsed service models (a fresh session costs
+# ~150 ms per client, a shared one ~10 ms) and the credentials it finds. Creating clients from
+# one session is not documented as thread-safe, hence the lock; the clients themselves are.
+_session: boto3.session.Session | None = None
+_session_lock = threading.Lock()
+
+
+def _make_client(**kwargs: Any) -> Any:
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client("s3", **kwargs)
+
 
 class S3BlobStore:
-    """Objects in ``bucket`` under ``prefix`` (a folder-like start, e.g. ``"reelbase/"``)."""
+    """Objects in ``bucket`` under ``prefix`` (a folder-like start, e.g. ``"reelbase/"``).
+
+    ``checksums``: send CRC32 checksums with uploads and check them on downloads. None (the
+    default) turns them on for AWS and off with an ``endpoint_url``: many self-hosted servers
+    reject the checksums botocore sends by default since 1.36.
+    """
 
     def __init__(
         self,
@@ -55,6 +76,7 @@ class S3BlobStore:
         secret_access_key: str | None = None,
         create_bucket: bool = False,
         part_size: int = 8 << 20,
+        checksums: bool | None = None,
     ) -> None:
         if not bucket:
             raise ValueError("an S3 store needs a bucket name")
@@ -76,17 +98,23 @@ class S3BlobStore:
             "read_timeout": 60,
         }
         if endpoint_url:
-            # Self-hosted servers rarely have DNS for bucket subdomains, and many reject the
-            # CRC checksums botocore sends by default since 1.36: send them only when required.
+            # Self-hosted servers rarely have DNS names for bucket subdomains.
             options["s3"] = {"addressing_style": "path"}
-            options["request_checksum_calculation"] = "when_required"
-            options["response_checksum_validation"] = "when_required"
-        session = boto3.session.Session(
+        if checksums is None:
+            checksums = not endpoint_url
+        mode = "when_supported" if checksums else "when_required"
+        options["request_checksum_calculation"] = mode
+        options["response_checksum_validation"] = mode
+        # With checksums on, a multipart upload must declare its algorithm up front, or S3
+        # refuses the CRC32 that botocore attaches to each part.
+        self._checksum: dict[str, str] = {"ChecksumAlgorithm": "CRC32"} if checksums else {}
+        self.client = _make_client(
+            endpoint_url=endpoint_url,
+            region_name=self.region,
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
-            region_name=self.region,
+            config=Config(**options),
         )
-        self.client = session.client("s3", endpoint_url=endpoint_url, config=Config(**options))
         if create_bucket:
             self._create_bucket()
 
@@ -112,10 +140,11 @@ class S3BlobStore:
                     if upload_id is None:
                         with self._errors(key):
                             upload_id = self.client.create_multipart_upload(
-                                Bucket=self.bucket, Key=name, ContentType=ctype
+                                Bucket=self.bucket, Key=name, ContentType=ctype, **self._checksum
                             )["UploadId"]
                     # Parts need not be equal: send the whole buffer (< limit + one chunk) as is
                     # rather than copying a slice, unless one huge chunk made it far too big.
+                    body: bytes | bytearray
                     if len(buf) < 2 * limit:
                         body, buf = buf, bytearray()
                     else:
@@ -161,7 +190,8 @@ class S3BlobStore:
             raise StorageError(f"{key!r} needs more than {_MAX_PARTS} parts")
         with self._errors(key):
             resp = self.client.upload_part(
-                Bucket=self.bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=body
+                Bucket=self.bucket, Key=name, UploadId=upload_id, PartNumber=number, Body=body,
+                **self._checksum,
             )
         part = {"ETag": resp["ETag"], "PartNumber": number}
         # When botocore sent a checksum with the part, CompleteMultipartUpload must repeat it.
@@ -264,10 +294,11 @@ class S3BlobStore:
         params = {"Bucket": self.bucket, "Key": self._name(key)}
         if filename:
             params["ResponseContentDisposition"] = content_disposition(filename)
-        with self._errors(key):
-            return self.client.generate_presigned_url(
+        with self._errors(key):  # signs locally: no request, no check that the key exists
+            url = self.client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_in
             )
+        return str(url)
 
     # -- deleting ------------------------------------------------------------------------------
 
@@ -280,7 +311,7 @@ class S3BlobStore:
             raise InvalidKey("delete_prefix needs a non-empty prefix")
         check_prefix(prefix)
         deleted = 0
-        batch: list[dict[str, str]] = []
+        batch: builtins.list[dict[str, str]] = []
         for obj in self._list_objects(prefix):
             batch.append({"Key": obj["Key"]})
             if len(batch) == _DELETE_BATCH:
@@ -290,7 +321,7 @@ class S3BlobStore:
             deleted += self._delete_batch(prefix, batch)
         return deleted
 
-    def _delete_batch(self, prefix: str, batch: list[dict[str, str]]) -> int:
+    def _delete_batch(self, prefix: str, batch: builtins.list[dict[str, str]]) -> int:
         with self._errors(prefix):
             resp = self.client.delete_objects(
                 Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True}
