@@ -11,16 +11,26 @@ from reelbase.api.errors import install_error_handlers
 from reelbase.api.links import API_PREFIX
 from reelbase.api.projects import router as projects_router
 from reelbase.api.videos import router as videos_router
+from reelbase.api.webhooks import router as webhooks_router
 from reelbase.core.runtime import Runtime, build_runtime
+from reelbase.jobs.queue import JobQueue
 from reelbase.settings import Settings
+from reelbase.uploads.protocols.routes import UploadsCORS
+from reelbase.uploads.protocols.routes import router as uploads_router
 
 
 def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None) -> FastAPI:
     runtime = runtime or build_runtime(settings or Settings())
 
+    queue = JobQueue(runtime)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        queue.start_workers(runtime.settings.workers)
+        try:
+            yield
+        finally:
+            queue.stop()
 
     app = FastAPI(
         title="Reelbase",
@@ -31,9 +41,14 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
         openapi_url="/openapi.json",
     )
     app.state.runtime = runtime
+    app.state.queue = queue
     install_error_handlers(app)
     app.include_router(videos_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
+    app.include_router(webhooks_router, prefix=API_PREFIX)
+    # uploads (issue 4): tus, ResumableJS, signed URLs, by URL; CORS for browser uploaders
+    app.include_router(uploads_router, prefix=API_PREFIX)
+    app.add_middleware(UploadsCORS, prefix=API_PREFIX + "/uploads")
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

@@ -73,6 +73,18 @@ def serve(
 
 
 @app.command()
+def worker(
+    workers: Annotated[int, typer.Option(help="Worker threads in this process")] = 2,
+) -> None:
+    """Run background jobs only (for REELBASE_QUEUE_URL=redis://…, on any number of hosts)."""
+    from reelbase.jobs.queue import JobQueue
+
+    runtime = _runtime()
+    console.print(f"worker: queue {runtime.settings.resolved_queue_url()}, {workers} thread(s)")
+    JobQueue(runtime).run_forever(workers)
+
+
+@app.command()
 def migrate() -> None:
     """Create or upgrade the database schema."""
     build_runtime(Settings(), migrate=True)
@@ -195,3 +207,7 @@ def teams_limits(
             )
     except DomainError as exc:
         _fail(exc)
+
+
+if __name__ == "__main__":
+    app()

@@ -39,8 +39,21 @@ class Settings(BaseSettings):
     queue_url: str | None = Field(
         default=None, description="'sqlite' (embedded, default), 'memory', or redis://host:port/db"
     )
+    queue_name: str = Field(default="reelbase", description="Queue name (keeps deployments sharing a Redis apart)")
     workers: int = Field(default=2, ge=0, description="Job worker threads inside `reelbase serve`")
+    job_lease_seconds: int = Field(
+        default=60, ge=2, description="A running job whose heartbeat is older is taken again"
+    )
+    reaper_interval_seconds: float = Field(default=15.0, gt=0)
+    webhook_retry_base_seconds: float = Field(
+        default=10.0, gt=0, description="First webhook retry delay; doubles per attempt (≤ 1 h)"
+    )
+    webhook_timeout_seconds: float = Field(default=15.0, gt=0)
     ffmpeg: str | None = None
+    max_width: int = Field(default=8192, gt=0, description="Largest accepted frame width")
+    max_height: int = Field(default=8192, gt=0, description="Largest accepted frame height")
+    max_duration_seconds: float = Field(default=6 * 3600, gt=0)
+    media_step_timeout_seconds: float = Field(default=3 * 3600, gt=0)
     ffprobe: str | None = None
     fetch_allow_hosts: str = Field(
         default="", description="Comma-separated host[:port] that URL fetches may reach anyway"

@@ -3,19 +3,12 @@ Content-Disposition. Shared by the native API and the dialects that serve downlo
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
 from reelbase.core.downloads import Download, parse_range, stream_download
 from reelbase.core.runtime import Runtime
-
-
-def content_disposition(filename: str, *, inline: bool = False) -> str:
-    ascii_name = filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+from reelbase.storage.base import content_disposition
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -30,7 +23,7 @@ def file_response(
     headers = {
         "ETag": etag,
         "Accept-Ranges": "bytes",
-        "Content-Disposition": content_disposition(download.filename, inline=inline),
+        "Content-Disposition": content_disposition(download.filename, disposition="inline" if inline else "attachment"),
         "Cache-Control": cache,
     }
     inm = request.headers.get("if-none-match")

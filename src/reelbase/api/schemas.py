@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelbase.db.models import AssetKind, MediaAsset, Project, Video
+from reelbase.db.models import AssetKind, Job, MediaAsset, Project, Video
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class IngestOptions(Strict):
+    ingest: Literal["full", "light"] = Field(default="full", description="light: metadata only, no thumbnails or ladder")
+    defer_conversion: bool = Field(default=False, description="ingest now, build the ladder only when asked")
+    sd_only: bool = Field(default=False, description="ladder rungs up to 480 only")
+    mp4_only: bool = Field(default=False, description="progressive MP4 renditions only, no HLS/DASH")
+    webm: bool = Field(default=False, description="also a VP9 WebM rendition")
+
+
+class ConversionRequest(Strict):
+    sd_only: bool = False
+    mp4_only: bool = False
+    webm: bool = False
+
+
+class ThumbnailSelect(Strict):
+    index: int = Field(ge=1, description="Thumbnail number (1..5) to make the default")
 
 
 class VideoCreate(Strict):
@@ -22,6 +40,7 @@ class VideoCreate(Strict):
     public: bool = False
     shared_user_ids: list[Any] | None = None
     shared_group_ids: list[Any] | None = None
+    options: IngestOptions | None = None
 
 
 class VideoUpdate(Strict):
@@ -72,7 +91,7 @@ def video_public(video: Video, *, base: str, project_uuid: str | None, parent_uu
         if asset.kind == AssetKind.original.value:
             original = asset_public(asset, f"{me}/original")
         elif asset.kind == AssetKind.manifest.value:
-            files["streams"].append(asset_public(asset, f"{me}/stream/{asset.storage_key.split('/stream/', 1)[-1]}"))
+            files["streams"].append(asset_public(asset, f"{me}/stream/{asset.label}/{asset.extra.get('path', '')}"))
         elif asset.kind in (AssetKind.rendition.value, AssetKind.thumbnail.value, AssetKind.storyboard.value):
             group = "thumbnails" if asset.kind != AssetKind.rendition.value else "renditions"
             files[group].append(asset_public(asset, f"{me}/files/{asset.kind}/{asset.label}"))
@@ -95,6 +114,7 @@ def video_public(video: Video, *, base: str, project_uuid: str | None, parent_uu
         "duration_ms": video.duration_ms,
         "media_info": video.media_info,
         "quality": video.quality,
+        "options": video.options,
         "created_at": iso(video.created_at),
         "updated_at": iso(video.updated_at),
         "upload_url": f"{me}/source",
@@ -114,3 +134,18 @@ def project_public(project: Project, *, video_count: int | None = None) -> dict[
     if video_count is not None:
         body["video_count"] = video_count
     return body
+
+
+def job_public(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "state": job.state,
+        "progress": job.progress,
+        "attempts": job.attempts,
+        "error": job.error,
+        "result": job.result,
+        "created_at": iso(job.created_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
+    }

@@ -11,14 +11,18 @@ from sqlalchemy.orm import Session
 from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
 from reelbase.api.files import file_response
 from reelbase.api.links import api_base, set_pagination_headers
-from reelbase.api.schemas import VideoCreate, VideoUpdate, video_public
+from reelbase.api.schemas import ConversionRequest, ThumbnailSelect, VideoCreate, VideoUpdate, job_public, video_public
+from reelbase.core import conversions as core_conversions
+from reelbase.core import thumbnails as core_thumbs
 from reelbase.core import videos as core_videos
-from reelbase.core.downloads import asset_download, original_download
+from reelbase.core.jobs import jobs_for_video
+from reelbase.core.downloads import asset_download, original_download, stream_file_download
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.sources import receive_source
+from reelbase.core.uploads_single import receive_source
 from reelbase.db.models import Project, Video
 from reelbase.uploads.multipart import MultipartFile
+from reelbase.uploads.protocols.content_range import content_range_upload
 from reelbase.uploads.streams import batched, pull_from_loop
 
 router = APIRouter(prefix="/videos", tags=["videos"])
@@ -48,6 +52,7 @@ def create_video(body: VideoCreate, db: DbDep, principal: PrincipalDep, runtime:
         public=body.public,
         shared_user_ids=body.shared_user_ids,
         shared_group_ids=body.shared_group_ids,
+        options=body.options.model_dump() if body.options else None,
     )
     db.commit()
     return render(db, runtime, video)
@@ -124,6 +129,10 @@ _SOURCE_DOC = dict(
 async def upload_source(video_id: str, request: Request, filename: str | None = None) -> dict:
     runtime: Runtime = request.app.state.runtime
     principal = await run_in_threadpool(authenticate_request, runtime, request)
+    if request.headers.get("content-range"):  # one chunk of a Content-Range upload (issue 4)
+        return await content_range_upload(  # type: ignore[return-value]
+            request, video_id, actor=principal, render=lambda db, video: render(db, runtime, video)
+        )
     content_type = request.headers.get("content-type", "")
     declared = request.headers.get("content-length")
     declared_length = int(declared) if declared and declared.isdigit() else None
@@ -165,3 +174,64 @@ def download_file(
 ) -> Response:
     video = core_videos.find_video(db, principal, video_id)
     return file_response(request, runtime, asset_download(db, video, kind=kind, label=label))
+
+
+@router.head("/{video_id}/stream/{manifest}/{path:path}", operation_id="head_video_stream", include_in_schema=False)
+@router.get("/{video_id}/stream/{manifest}/{path:path}", summary="HLS/DASH playlists and segments of a video")
+def stream_file(
+    video_id: str, manifest: str, path: str, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> Response:
+    video = core_videos.find_video(db, principal, video_id)
+    return file_response(
+        request, runtime, stream_file_download(runtime, db, video, manifest=manifest, path=path), inline=True
+    )
+
+
+@router.post("/{video_id}/conversions", status_code=202, summary="Build (or rebuild) the streaming ladder")
+def request_conversion(
+    video_id: str, body: ConversionRequest, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> dict:
+    video = core_videos.find_video(db, principal, video_id)
+    job = core_conversions.request_conversion(db, principal, video, **body.model_dump())
+    db.commit()
+    return {"job": job_public(job), "video": render(db, runtime, video)}
+
+
+@router.get("/{video_id}/jobs", summary="The video's processing history")
+def list_jobs(video_id: str, db: DbDep, principal: PrincipalDep) -> dict:
+    video = core_videos.find_video(db, principal, video_id)
+    return {"items": [job_public(j) for j in jobs_for_video(db, video.id)]}
+
+
+@router.get("/{video_id}/thumbnails", summary="The video's thumbnails, grouped by index")
+def list_thumbnails(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
+    video = core_videos.find_video(db, principal, video_id)
+    base = f"{api_base(runtime)}/videos/{video.uuid}"
+    groups: dict[int, dict[str, Any]] = {}
+    for asset in core_thumbs.thumbnail_assets(db, video):
+        index = int(asset.extra.get("index", 0))
+        group = groups.setdefault(index, {"index": index, "default": asset.is_default,
+                                          "time_s": asset.extra.get("time_s"), "sizes": [],
+                                          "url": f"{base}/thumbnails/{index}.jpg"})
+        group["sizes"].append({"height": asset.height, "width": asset.width,
+                               "url": f"{base}/files/thumbnail/{asset.label}"})
+    return {"items": [groups[i] for i in sorted(groups)]}
+
+
+@router.put("/{video_id}/thumbnails/default", summary="Choose the default thumbnail by index")
+def select_thumbnail(video_id: str, body: ThumbnailSelect, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
+    video = core_videos.find_video(db, principal, video_id)
+    core_thumbs.select_default_thumbnail(db, video, body.index)
+    db.commit()
+    return render(db, runtime, video)
+
+
+@router.head("/{video_id}/thumbnails/{index}.jpg", operation_id="head_video_thumbnail", include_in_schema=False)
+@router.get("/{video_id}/thumbnails/{index}.jpg", summary="One thumbnail at any height (≥ 260, cached)")
+def get_thumbnail(
+    video_id: str, index: int, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep,
+    height: int = Query(360),
+) -> Response:
+    video = core_videos.find_video(db, principal, video_id)
+    download = core_thumbs.thumbnail_at_height(runtime, db, video, index=index, height=height)
+    return file_response(request, runtime, download, inline=True, cache="private, max-age=3600")

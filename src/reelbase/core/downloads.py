@@ -15,7 +15,9 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, NoMedia, NotFound, RangeNotSatisfiable
 from reelbase.core.runtime import Runtime
 from reelbase.core.videos import find_video
+from reelbase.core.mediatypes import content_type_for
 from reelbase.db.models import AssetKind, MediaAsset, Video
+from reelbase.storage.base import BlobNotFound
 
 
 @dataclass(frozen=True)
@@ -102,3 +104,19 @@ def stream_download(runtime: Runtime, download: Download, start: int, end: int) 
     if end < start:
         raise InvalidInput("bad range")
     return runtime.store.open_range(download.key, start, end)
+
+
+
+def stream_file_download(runtime: Runtime, db: Session, video: Video, *, manifest: str, path: str) -> Download:
+    """A playlist or segment under the prefix of the video's ``manifest`` (hls or dash)."""
+    asset = find_asset(db, video, kind=AssetKind.manifest.value, label=manifest)
+    prefix = asset.extra.get("prefix", "")
+    parts = path.split("/")
+    if not prefix or not path or any(p in ("", ".", "..") for p in parts) or "\x00" in path:
+        raise NotFound(f"no stream file {path!r}")
+    try:
+        info = runtime.store.stat(prefix + path)
+    except BlobNotFound:
+        raise NotFound(f"no stream file {path!r}") from None
+    return Download(key=info.key, size=info.size, etag=info.etag,
+                    content_type=content_type_for(path), filename=parts[-1])

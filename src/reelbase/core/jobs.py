@@ -1,15 +1,19 @@
 """Job rows: the database is the truth for state, progress, attempts and leases.
 
-``enqueue_job`` only records the job; the caller dispatches it to the queue *after* its commit
-(``runtime.dispatch(job.id)``), so a worker never sees a job that is not yet visible.
+``enqueue_job`` records the job in the caller's transaction and marks it for dispatch; the
+session's ``after_commit`` hook (installed by :func:`install_dispatch_hook`) sends it to the queue
+once the commit succeeded, so a worker never sees a job that is not yet visible, and a rolled-back
+job is never sent.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from collections.abc import Callable
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from reelbase.db.models import Job, JobState
 
@@ -25,7 +29,25 @@ def enqueue_job(
     job = Job(kind=kind, video_id=video_id, payload=dict(payload or {}), max_attempts=max_attempts)
     db.add(job)
     db.flush()
+    db.info.setdefault(_PENDING, []).append(job.id)
     return job
+
+
+_PENDING = "reelbase_jobs_to_dispatch"
+
+
+def install_dispatch_hook(sessions: sessionmaker[Session], dispatch: Callable[[int], None]) -> None:
+    """Dispatch the jobs a session created, right after its commit (dropped on rollback)."""
+
+    def after_commit(db: Session) -> None:
+        for job_id in db.info.pop(_PENDING, []):
+            dispatch(job_id)
+
+    def after_rollback(db: Session) -> None:
+        db.info.pop(_PENDING, None)
+
+    event.listen(sessions, "after_commit", after_commit)
+    event.listen(sessions, "after_soft_rollback", lambda db, _tx: after_rollback(db))
 
 
 def jobs_for_video(db: Session, video_id: int) -> list[Job]:

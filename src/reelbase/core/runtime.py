@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelbase.core.jobs import install_dispatch_hook
 from reelbase.db.migrate import upgrade_database
 from reelbase.db.session import make_engine, make_sessionmaker
 from reelbase.settings import Settings
@@ -27,8 +28,9 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: BlobStore
     secret_key: str
-    # Called with a job id after the commit that created the job; set by the job system.
-    dispatch: Callable[[int], None] = field(default=lambda job_id: None)
+    # Sends a job id to the queue; set by the job system (jobs/queue.py). Called for every job
+    # after the commit that created it (core/jobs.py), and by the reaper.
+    dispatch: Callable[..., None] = field(default=lambda job_id, delay=None: None)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -62,10 +64,14 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         secret_access_key=settings.s3_secret_access_key,
         create_bucket=settings.s3_create_bucket,
     )
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
         store=store,
         secret_key=settings.resolved_secret_key(),
     )
+    # Jobs created in a transaction go to the queue once it commits (late-bound: the queue of
+    # this process sets runtime.dispatch when it starts).
+    install_dispatch_hook(runtime.sessions, lambda job_id: runtime.dispatch(job_id))
+    return runtime

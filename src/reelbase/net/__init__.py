@@ -5,6 +5,7 @@ pass options in):
 
 - ``fetch_stream(url, *, policy, chunk_size)``: SSRF-safe streaming GET
   (context manager yielding a ``FetchResponse``), see ``fetch.py``.
+- ``post_bytes(url, body, *, headers, policy)``: the same guard for a POST (webhooks).
 - ``FetchPolicy`` and ``parse_allow_hosts`` (for ``REELBASE_FETCH_ALLOW_HOSTS``).
 - ``FetchError`` and its groups ``UnsafeURLError``, ``FetchLimitError``,
   ``UpstreamError``; ``error.code`` is stable.
@@ -14,7 +15,7 @@ pass options in):
 
 from .addresses import forbidden_reason, is_forbidden_address
 from .errors import FetchError, FetchLimitError, UnsafeURLError, UpstreamError
-from .fetch import FetchResponse, fetch_stream
+from .fetch import FetchResponse, fetch_stream, post_bytes
 from .filenames import filename_from_content_disposition, filename_from_url, sanitize_filename
 from .policy import FetchPolicy, parse_allow_hosts
 
@@ -31,5 +32,6 @@ __all__ = [
     "forbidden_reason",
     "is_forbidden_address",
     "parse_allow_hosts",
+    "post_bytes",
     "sanitize_filename",
 ]

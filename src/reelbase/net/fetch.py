@@ -173,14 +173,16 @@ def _timeout_error(exc: httpx.TimeoutException, target: _Target) -> FetchError:
 
 
 def _send(client: httpx.Client, target: _Target, addresses: list[IPAddress],
-          policy: FetchPolicy, deadline: float) -> httpx.Response:
-    """Send GET to each checked address in turn until one connects."""
+          policy: FetchPolicy, deadline: float, *, method: str = "GET", content: bytes | None = None,
+          extra_headers: dict[str, str] | None = None) -> httpx.Response:
+    """Send the request to each checked address in turn until one connects."""
     headers = {
         "Host": target.url.netloc.decode("ascii"),
         "User-Agent": policy.user_agent,
         "Accept": "*/*",
         "Accept-Encoding": "identity",
         "Connection": "close",
+        **(extra_headers or {}),
     }
     extensions = {}
     if target.url.scheme == "https" and not target.is_ip_literal:
@@ -196,8 +198,8 @@ def _send(client: httpx.Client, target: _Target, addresses: list[IPAddress],
         )
         try:
             request = client.build_request(
-                "GET", target.url.copy_with(host=str(ip)),
-                headers=headers, timeout=timeout, extensions=extensions,
+                method, target.url.copy_with(host=str(ip)),
+                headers=headers, timeout=timeout, extensions=extensions, content=content,
             )
             return client.send(request, stream=True)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.InvalidURL) as exc:
@@ -345,6 +347,41 @@ def _content_length(response: httpx.Response) -> int | None:
     return int(value.strip())
 
 
+def _client(policy: FetchPolicy) -> httpx.Client:
+    return httpx.Client(
+        trust_env=False,
+        follow_redirects=False,
+        verify=policy.ssl_context if policy.ssl_context is not None else _default_ssl_context(),
+        limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
+        headers={"User-Agent": policy.user_agent},
+    )
+
+
+def post_bytes(url: str, body: bytes, *, headers: dict[str, str], policy: FetchPolicy,
+               max_response_bytes: int = 4096) -> tuple[int, bytes]:
+    """POST ``body`` to ``url`` under the same address checks as :func:`fetch_stream` (resolve
+    once, refuse non-public addresses unless allowed, connect to the checked address). Redirects
+    are not followed: the 3xx status is returned as it is. Returns (status, the first
+    ``max_response_bytes`` of the answer). Raises :class:`FetchError` when nothing was answered."""
+    deadline = time.monotonic() + policy.total_timeout_s
+    target = _parse_target(url)
+    addresses = _resolve_checked(target, policy, deadline)
+    with _client(policy) as client:
+        response = _send(client, target, addresses, policy, deadline, method="POST", content=body,
+                         extra_headers=headers)
+        try:
+            excerpt = b""
+            for piece in response.iter_raw():
+                excerpt += piece[: max_response_bytes - len(excerpt)]
+                if len(excerpt) >= max_response_bytes:
+                    break
+        except httpx.HTTPError:
+            excerpt = b""
+        finally:
+            response.close()
+        return response.status_code, excerpt
+
+
 @contextmanager
 def fetch_stream(url: str, *, policy: FetchPolicy, chunk_size: int = 1 << 20) -> Iterator[FetchResponse]:
     """Open ``url`` under ``policy`` and yield a ``FetchResponse`` (see module docstring).
@@ -355,14 +392,7 @@ def fetch_stream(url: str, *, policy: FetchPolicy, chunk_size: int = 1 << 20) ->
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     deadline = time.monotonic() + policy.total_timeout_s
-    client = httpx.Client(
-        trust_env=False,
-        follow_redirects=False,
-        verify=policy.ssl_context if policy.ssl_context is not None else _default_ssl_context(),
-        limits=httpx.Limits(max_connections=1, max_keepalive_connections=0),
-        headers={"User-Agent": policy.user_agent},
-    )
-    with client:
+    with _client(policy) as client:
         response, target = _open(client, url, policy, deadline)
         try:
             encoding = response.headers.get("content-encoding", "identity").strip().lower() or "identity"

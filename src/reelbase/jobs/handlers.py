@@ -1,0 +1,3 @@
+"""Imports every job handler so the registry is complete in any process that runs jobs."""
+
+from reelbase.jobs import ingest, transcode, webhooks  # noqa: F401

@@ -1,0 +1,166 @@
+"""The ingest job: probe, check, thumbnails + storyboard, quality; then queue the ladder.
+
+Video progress: ingest covers 0–20 % of the way to ``ready`` (the ladder the rest), or all of
+it when conversion is deferred or the ingest is "light" (metadata only).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from reelbase.core.assets import NewAsset, fresh_prefix, prune_family, replace_assets
+from reelbase.core.jobs import enqueue_job
+from reelbase.core.webhooks import emit_video_event
+from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
+from reelbase.core.media_env import limits_for, tools_for
+from reelbase.jobs.registry import JobContext, job_handler
+from reelbase.jobs.scratch import job_scratch
+from reelbase.media.quality import assess_quality
+from reelbase.media.probe import ProbeResult, decode_check, detect_interlace, probe
+from reelbase.media.thumbnails import extract_thumbnails, make_storyboard
+
+INGEST_SHARE = 20  # percent of the video's overall progress
+
+
+def media_info_dict(info: ProbeResult, interlace: Any | None) -> dict[str, Any]:
+    data = dataclasses.asdict(info)
+    data["has_audio"] = info.has_audio
+    if interlace is not None:
+        data["interlace_detection"] = dataclasses.asdict(interlace)
+    return data
+
+
+def _set_video(ctx: JobContext, **values: Any) -> Video | None:
+    with ctx.runtime.session() as db:
+        video = db.get(Video, ctx.video_id)
+        if video is None:
+            return None
+        for key, value in values.items():
+            setattr(video, key, value)
+        db.commit()
+        return video
+
+
+@job_handler("ingest")
+def ingest(ctx: JobContext) -> dict[str, Any] | None:
+    rt = ctx.runtime
+    with rt.session() as db:
+        video = db.get(Video, ctx.video_id)
+        if video is None:
+            return None  # deleted meanwhile: nothing to do
+        original = db.scalar(
+            select(MediaAsset).where(MediaAsset.video_id == video.id, MediaAsset.kind == AssetKind.original.value)
+        )
+        if original is None:
+            raise RuntimeError("video has no original to ingest")
+        video.state, video.state_message = VideoState.ingesting.value, None
+        video.progress = 1
+        db.commit()
+        key, video_uuid, token, options = original.storage_key, video.uuid, video.token, dict(video.options)
+    tools, limits = tools_for(rt.settings), limits_for(rt.settings)
+    light = options.get("ingest") == "light"
+    deferred = bool(options.get("defer_conversion"))
+    with job_scratch(rt, ctx.job_id) as work:
+        src = work / "source"
+        rt.store.get_to_file(key, src)
+        info = probe(src, tools=tools, limits=limits)
+        ctx.set_progress(10, video_span=(0, INGEST_SHARE))
+        # Decode a bounded sample with -xerror: corrupt streams and decompression bombs fail here.
+        decode_check(src, tools=tools, limits=limits, seconds=min(info.duration_s, 30.0))
+        interlace = detect_interlace(src, tools=tools, limits=limits, sample_frames=200)
+        media_info = media_info_dict(info, interlace)
+        _set_video(ctx, media_info=media_info, duration_ms=info.duration_ms)
+        ctx.set_progress(25, video_span=(0, INGEST_SHARE), force=True)
+        if light:
+            _mark_ready(ctx)
+            return {"mode": "light", "duration_ms": info.duration_ms}
+        _store_thumbnails(ctx, work, src, info, video_uuid=video_uuid, token=token)
+        ctx.set_progress(60, video_span=(0, INGEST_SHARE))
+        quality = _assess(ctx, src, info)
+        _set_video(ctx, quality=quality)
+    ctx.set_progress(100, video_span=(0, INGEST_SHARE), force=True)
+    with rt.session() as db:
+        video = db.get(Video, ctx.video_id)
+        if video is None:
+            return None
+        if deferred:
+            video.state, video.progress = VideoState.ready.value, 100
+            emit_video_event(db, video, "video.ready", public_url=rt.settings.public_url)
+            db.commit()
+            return {"duration_ms": info.duration_ms, "conversion": "deferred"}
+        video.state = VideoState.transcoding.value
+        job = enqueue_job(db, kind="transcode", video_id=video.id, payload=_ladder_options(options))
+        db.commit()
+        job_id = job.id
+    return {"duration_ms": info.duration_ms, "transcode_job": job_id}
+
+
+def _mark_ready(ctx: JobContext) -> None:
+    with ctx.runtime.session() as db:
+        video = db.get(Video, ctx.video_id)
+        if video is not None:
+            video.state, video.progress = VideoState.ready.value, 100
+            emit_video_event(db, video, "video.ready", public_url=ctx.runtime.settings.public_url)
+            db.commit()
+
+
+def _ladder_options(options: dict[str, Any]) -> dict[str, Any]:
+    keys = ("sd_only", "mp4_only", "webm")
+    return {k: bool(options.get(k)) for k in keys}
+
+
+def _assess(ctx: JobContext, src: Path, info: ProbeResult) -> dict[str, Any]:
+    report = assess_quality(src, tools=tools_for(ctx.runtime.settings), duration_s=info.duration_s)
+    return {
+        "metrics": {
+            m.name: {"sample_mean": m.sample_mean, "score": m.score, "label": m.label} for m in report.metrics
+        },
+        "overall": {"score": report.overall_score, "label": report.overall_label},
+        "samples": report.samples,
+    }
+
+
+def _store_thumbnails(ctx: JobContext, work: Path, src: Path, info: ProbeResult, *, video_uuid: str, token: str) -> None:
+    rt = ctx.runtime
+    tools = tools_for(rt.settings)
+    out = work / "thumbs"
+    out.mkdir()
+    thumbs = extract_thumbnails(
+        src, out, tools=tools, code=token, duration_s=info.duration_s, source_height=info.video.display_height
+    )
+    board = make_storyboard(src, out, tools=tools, duration_s=info.duration_s)
+    with rt.session() as db:
+        video = db.get_one(Video, ctx.video_id)
+        prefix = fresh_prefix(video, "thumbs")
+    new: list[NewAsset] = []
+    for t in thumbs:
+        stored = rt.store.put_file(prefix + t.path.name, t.path, content_type="image/jpeg")
+        new.append(
+            NewAsset(
+                kind=AssetKind.thumbnail.value, label=f"{t.height}_{t.index:02d}", storage_key=stored.key,
+                size_bytes=stored.size, content_type="image/jpeg", width=t.width, height=t.height,
+                is_default=t.index == 1, etag=stored.etag, extra={"index": t.index, "time_s": t.time_s},
+            )
+        )
+    for label, path, ctype in (("sprite", board.sprite_path, "image/jpeg"), ("vtt", board.vtt_path, "text/vtt")):
+        stored = rt.store.put_file(prefix + path.name, path, content_type=ctype)
+        new.append(
+            NewAsset(
+                kind=AssetKind.storyboard.value, label=label, storage_key=stored.key, size_bytes=stored.size,
+                content_type=ctype, etag=stored.etag,
+                extra={"tile_width": board.tile_width, "tile_height": board.tile_height, "columns": board.columns,
+                       "rows": board.rows, "tiles": board.tiles, "interval_s": board.interval_s},
+            )
+        )
+    with rt.session() as db:
+        video = db.get(Video, ctx.video_id)
+        if video is None:
+            rt.store.delete_prefix(prefix)
+            return
+        replace_assets(db, video, [AssetKind.thumbnail.value, AssetKind.storyboard.value], new)
+        db.commit()
+    prune_family(rt, video_uuid, "thumbs", keep_prefix=prefix)

@@ -1,0 +1,89 @@
+"""The typed job registry: every job kind maps to one handler.
+
+A handler gets a :class:`JobContext` and returns a JSON-able result (or None). It must be
+idempotent: it may run again after a crash (at-least-once), so it writes to a fresh place and
+commits atomically in the database.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from reelbase.core.runtime import Runtime
+from reelbase.db.models import Job, Video, utcnow
+
+Handler = Callable[["JobContext"], dict[str, Any] | None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+class PermanentJobError(Exception):
+    """A failure that a retry cannot fix (bad input); the job fails at once with this message."""
+
+
+class RetryLater(Exception):
+    """A transient failure: run the job again after ``delay_s`` (while attempts remain)."""
+
+    def __init__(self, message: str, *, delay_s: float) -> None:
+        super().__init__(message)
+        self.message = message
+        self.delay_s = delay_s
+
+
+def job_handler(kind: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        if kind in _HANDLERS and _HANDLERS[kind] is not fn:
+            raise ValueError(f"job kind {kind!r} registered twice")
+        _HANDLERS[kind] = fn
+        return fn
+
+    return register
+
+
+def handler_for(kind: str) -> Handler:
+    try:
+        return _HANDLERS[kind]
+    except KeyError:
+        raise PermanentJobError(f"unknown job kind {kind!r}") from None
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_HANDLERS)
+
+
+@dataclass
+class JobContext:
+    runtime: Runtime
+    job_id: int
+    kind: str
+    video_id: int | None
+    payload: dict[str, Any]
+    attempt: int
+    _last_progress_write: float = field(default=0.0)
+    _last_progress: int = field(default=-1)
+
+    def set_progress(
+        self, percent: float, *, video_span: tuple[int, int] | None = None, force: bool = False
+    ) -> None:
+        """Record progress 0–100, written at most once a second (and always when forced).
+
+        ``video_span=(lo, hi)`` also maps it onto the video's overall progress (e.g. ingest is
+        0–20 % of the way to ``ready``, the ladder 20–100 %)."""
+        value = max(0, min(100, int(percent)))
+        now = time.monotonic()
+        if not force and (value == self._last_progress or now - self._last_progress_write < 1.0):
+            return
+        self._last_progress_write, self._last_progress = now, value
+        with self.runtime.session() as db:
+            job = db.get(Job, self.job_id)
+            if job is not None:
+                job.progress = value
+                job.heartbeat_at = utcnow()
+            if video_span is not None and self.video_id is not None:
+                video = db.get(Video, self.video_id)
+                if video is not None:
+                    lo, hi = video_span
+                    video.progress = max(video.progress, lo + (hi - lo) * value // 100)
+            db.commit()

@@ -1,0 +1,95 @@
+"""The transcode job: the adaptive streaming ladder from one decode, stored and published.
+
+All outputs go under a fresh ``ladder-<nonce>/`` prefix; one transaction swaps the rendition and
+manifest rows; older ladder prefixes (superseded, or from a killed attempt) are pruned after.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from reelbase.core.mediatypes import content_type_for
+from reelbase.core.webhooks import emit_video_event
+from reelbase.core.assets import NewAsset, fresh_prefix, prune_family, replace_assets
+from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
+from reelbase.jobs.ingest import INGEST_SHARE
+from reelbase.core.media_env import tools_for
+from reelbase.jobs.registry import JobContext, job_handler
+from reelbase.jobs.scratch import job_scratch
+from reelbase.media.ladder import plan_ladder, transcode_ladder
+
+@job_handler("transcode")
+def transcode(ctx: JobContext) -> dict[str, Any] | None:
+    rt = ctx.runtime
+    with rt.session() as db:
+        video = db.get(Video, ctx.video_id)
+        if video is None:
+            return None
+        original = db.scalar(
+            select(MediaAsset).where(MediaAsset.video_id == video.id, MediaAsset.kind == AssetKind.original.value)
+        )
+        if original is None or not video.media_info:
+            raise RuntimeError("video must be ingested before it is transcoded")
+        key, info, video_uuid = original.storage_key, dict(video.media_info), video.uuid
+        prefix = fresh_prefix(video, "ladder")
+        video.state = VideoState.transcoding.value
+        db.commit()
+    v = info["video"]
+    width = v["height"] if v.get("rotation") in (90, 270) else v["width"]
+    height = v["width"] if v.get("rotation") in (90, 270) else v["height"]
+    opts = ctx.payload
+    rungs = plan_ladder(width, height, sd_only=bool(opts.get("sd_only")))
+    span = (INGEST_SHARE, 99)
+    with job_scratch(rt, ctx.job_id) as work:
+        src = work / "source"
+        rt.store.get_to_file(key, src)
+        out = work / "ladder"
+        out.mkdir()
+        result = transcode_ladder(
+            src, out, tools=tools_for(rt.settings), rungs=rungs, fps=v["avg_frame_rate"] or 30.0,
+            duration_s=info["duration_ms"] / 1000, has_audio=bool(info.get("audio")),
+            mp4=True, hls=not opts.get("mp4_only"), dash=not opts.get("mp4_only"), webm=bool(opts.get("webm")),
+            on_progress=lambda f: ctx.set_progress(f * 95, video_span=span),
+            timeout_s=rt.settings.media_step_timeout_seconds,
+        )
+        new = _upload_outputs(ctx, out, prefix, result)
+    with rt.session() as db:
+        video = db.get(Video, ctx.video_id)
+        if video is None:
+            rt.store.delete_prefix(prefix)
+            return None
+        replace_assets(db, video, [AssetKind.rendition.value, AssetKind.manifest.value], new)
+        video.state, video.progress, video.state_message = VideoState.ready.value, 100, None
+        emit_video_event(db, video, "video.ready", public_url=rt.settings.public_url)
+        db.commit()
+    prune_family(rt, video_uuid, "ladder", keep_prefix=prefix)
+    return {"renditions": [r.label for r in result.rungs], "prefix": prefix}
+
+
+def _upload_outputs(ctx: JobContext, out: Path, prefix: str, result: Any) -> list[NewAsset]:
+    """Put every output file under ``prefix`` (same relative layout) and describe the assets."""
+    store = ctx.runtime.store
+    stored: dict[Path, Any] = {}
+    for path in sorted(p for p in out.rglob("*") if p.is_file()):
+        rel = path.relative_to(out).as_posix()
+        stored[path] = store.put_file(prefix + rel, path, content_type=content_type_for(path.name))
+    new: list[NewAsset] = []
+    for r in result.rungs:
+        info = stored[Path(r.mp4_path)]
+        new.append(NewAsset(kind=AssetKind.rendition.value, label=str(r.label), storage_key=info.key,
+                            size_bytes=info.size, content_type="video/mp4", width=r.width, height=r.height,
+                            bitrate=r.bitrate, etag=info.etag, extra={"container": "mp4"}))
+    if getattr(result, "webm_path", None):
+        info = stored[Path(result.webm_path)]
+        new.append(NewAsset(kind=AssetKind.rendition.value, label="webm", storage_key=info.key, size_bytes=info.size,
+                            content_type="video/webm", etag=info.etag, extra={"container": "webm"}))
+    for label, path in (("hls", getattr(result, "hls_master", None)), ("dash", getattr(result, "dash_manifest", None))):
+        if path:
+            info = stored[Path(path)]
+            new.append(NewAsset(kind=AssetKind.manifest.value, label=label, storage_key=info.key, size_bytes=info.size,
+                                content_type=content_type_for(path), etag=info.etag,
+                                extra={"prefix": prefix, "path": Path(path).relative_to(out).as_posix()}))
+    return new

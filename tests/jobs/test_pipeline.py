@@ -1,0 +1,122 @@
+"""The whole pipeline through the API: upload → ingest → ladder → ready, on real ffmpeg."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LiveServer, make_account
+from tests.jobs.conftest import upload_file, wait_for_state
+
+pytestmark = pytest.mark.slow
+
+
+def test_pipeline_upload_to_ready_with_ladder_thumbnails_quality(pipeline: LiveServer, clips: dict[str, Path]) -> None:
+    acct = make_account(pipeline.runtime)
+    c = pipeline.client(acct.secret)
+    v = upload_file(c, clips["av480"], title="pattern")
+    done = wait_for_state(c, v["id"], {"ready", "failed"})
+    assert done["state"] == "ready", done
+    assert done["progress"] == 100
+    states = [s for s, _ in done["_seen"]]
+    assert states[-1] == "ready" and "failed" not in states
+    progresses = [p for _, p in done["_seen"]]
+    assert progresses == sorted(progresses), "progress must never go backwards"
+    info = done["media_info"]
+    assert info["video"]["width"] == 854 and info["video"]["height"] == 480
+    assert info["video"]["chroma_subsampling"] == "4:2:0" and info["video"]["bit_depth"] == 8
+    assert 1900 <= done["duration_ms"] <= 2200
+    assert info["audio"] and info["audio"][0]["codec_name"] == "aac"
+    # Ladder: 360 and 480 (never above the source), each a playable MP4 at the listed URL.
+    labels = {r["label"]: r for r in done["renditions"]}
+    assert set(labels) == {"360", "480"}
+    assert labels["480"]["height"] == 480 and labels["360"]["height"] == 360
+    mp4 = c.get(labels["360"]["url"])
+    assert mp4.status_code == 200 and mp4.headers["content-type"] == "video/mp4"
+    assert int(mp4.headers["content-length"]) == labels["360"]["size"] > 1000
+    assert mp4.content[4:8] == b"ftyp"
+    # HLS master lists both variants with bandwidth/resolution/codecs; every playlist and segment resolves.
+    streams = {s["label"]: s for s in done["streams"]}
+    assert set(streams) == {"hls", "dash"}
+    master = c.get(streams["hls"]["url"])
+    assert master.status_code == 200 and master.text.startswith("#EXTM3U")
+    assert master.text.count("#EXT-X-STREAM-INF") == 2
+    assert "BANDWIDTH=" in master.text and "RESOLUTION=854x480" in master.text and "CODECS=" in master.text
+    base = streams["hls"]["url"].rsplit("/", 1)[0]
+    variant = next(line for line in master.text.splitlines() if line and not line.startswith("#"))
+    playlist = c.get(f"{base}/{variant}")
+    assert playlist.status_code == 200 and "#EXTINF" in playlist.text
+    pl_base = f"{base}/{variant}".rsplit("/", 1)[0]
+    for line in playlist.text.splitlines():
+        if line and not line.startswith("#"):
+            seg = c.get(f"{pl_base}/{line}")
+            assert seg.status_code == 200 and len(seg.content) > 0
+    mpd = c.get(streams["dash"]["url"])
+    ET.fromstring(mpd.text)
+    assert "<MPD" in mpd.text
+    # Thumbnails: 5 indexes, heights not above the source; one default; the storyboard.
+    thumbs = [t for t in done["thumbnails"] if t["kind"] == "thumbnail"]
+    assert {t["height"] for t in thumbs} == {360, 480}
+    assert len(thumbs) == 10 and sum(t["default"] for t in thumbs) == 2
+    jpg = c.get(thumbs[0]["url"])
+    assert jpg.status_code == 200 and jpg.content[:2] == b"\xff\xd8"
+    assert {t["label"] for t in done["thumbnails"] if t["kind"] == "storyboard"} == {"sprite", "vtt"}
+    assert done["quality"] and 0 <= done["quality"]["overall"]["score"] <= 5
+    jobs = c.get(f"/api/v1/videos/{v['id']}/jobs").json()["items"]
+    assert [(j["kind"], j["state"]) for j in jobs] == [("ingest", "succeeded"), ("transcode", "succeeded")]
+    # Exactly one ladder and one thumbnail set in storage: no leftovers.
+    keys = [i.key for i in pipeline.runtime.store.list(f"videos/{v['id']}/")]
+    assert len({k.split("/")[2] for k in keys if "/ladder-" in k}) == 1
+    assert len({k.split("/")[2] for k in keys if "/thumbs-" in k}) == 1
+
+
+def test_pipeline_portrait_without_audio_and_deferred_conversion(pipeline: LiveServer, clips: dict[str, Path]) -> None:
+    acct = make_account(pipeline.runtime)
+    c = pipeline.client(acct.secret)
+    v = upload_file(c, clips["portrait"], options={"defer_conversion": True})
+    done = wait_for_state(c, v["id"], {"ready", "failed"})
+    assert done["state"] == "ready", done
+    assert done["renditions"] == [] and done["streams"] == []
+    assert done["media_info"]["audio"] == []
+    assert done["thumbnails"], "ingest still makes thumbnails"
+    r = c.post(f"/api/v1/videos/{v['id']}/conversions", json={"mp4_only": True})
+    assert r.status_code == 202
+    again = c.post(f"/api/v1/videos/{v['id']}/conversions", json={})
+    assert again.status_code == 409
+    done = wait_for_state(c, v["id"], {"ready", "failed"})
+    assert done["state"] == "ready"
+    # Rungs are labelled by the short side (portrait 180x320 is "180", as players label portrait
+    # video); a source below 360 gets one rung at its own size. mp4_only: no HLS/DASH.
+    assert [(r["label"], r["width"], r["height"]) for r in done["renditions"]] == [("180", 180, 320)]
+    assert done["streams"] == []
+
+
+@pytest.mark.parametrize(
+    ("clip", "message"),
+    [("text", "not a video"), ("truncated", "truncated")],
+)
+def test_pipeline_bad_input_fails_with_clear_message(
+    pipeline: LiveServer, clips: dict[str, Path], clip: str, message: str
+) -> None:
+    acct = make_account(pipeline.runtime)
+    c = pipeline.client(acct.secret)
+    v = upload_file(c, clips[clip])
+    done = wait_for_state(c, v["id"], {"ready", "failed"})
+    assert done["state"] == "failed"
+    assert message in done["state_message"]
+    jobs = c.get(f"/api/v1/videos/{v['id']}/jobs").json()["items"]
+    assert [(j["kind"], j["state"], j["attempts"]) for j in jobs] == [("ingest", "failed", 1)]
+    # The original is kept and still downloadable: nothing the user uploaded is lost.
+    assert c.get(f"/api/v1/videos/{v['id']}/original").content == clips[clip].read_bytes()
+
+
+def test_pipeline_light_ingest_stops_after_metadata(pipeline: LiveServer, clips: dict[str, Path]) -> None:
+    acct = make_account(pipeline.runtime)
+    c = pipeline.client(acct.secret)
+    v = upload_file(c, clips["portrait"], options={"ingest": "light"})
+    done = wait_for_state(c, v["id"], {"ready", "failed"})
+    assert done["state"] == "ready"
+    assert done["media_info"]["video"]["height"] == 320
+    assert done["thumbnails"] == [] and done["renditions"] == [] and done["quality"] is None
