@@ -13,6 +13,7 @@ from reelbase.api.files import file_response
 from reelbase.api.links import api_base, set_pagination_headers
 from reelbase.api.schemas import ConversionRequest, ThumbnailSelect, VideoCreate, VideoUpdate, job_public, video_public
 from reelbase.core import conversions as core_conversions
+from reelbase.core import processing as core_processing
 from reelbase.core import thumbnails as core_thumbs
 from reelbase.core import videos as core_videos
 from reelbase.core.jobs import jobs_for_video
@@ -70,9 +71,11 @@ def list_videos(
     project: str | None = None,
     state: str | None = None,
     q: str | None = Query(None, max_length=500),
+    parent: str | None = Query(None, description="only videos derived from this one"),
 ) -> dict:
+    parent_video = core_videos.find_video(db, principal, parent) if parent else None
     result = core_videos.list_videos(
-        db, principal, page=page, per_page=per_page, project_ref=project, state=state, q=q
+        db, principal, page=page, per_page=per_page, project_ref=project, state=state, q=q, parent=parent_video
     )
     set_pagination_headers(response, request, runtime, page=page, per_page=per_page, total=result.total)
     return {
@@ -235,3 +238,16 @@ def get_thumbnail(
     video = core_videos.find_video(db, principal, video_id)
     download = core_thumbs.thumbnail_at_height(runtime, db, video, index=index, height=height)
     return file_response(request, runtime, download, inline=True, cache="private, max-age=3600")
+
+
+@router.post("/{video_id}/processing", status_code=202,
+             summary="Process a video (deinterlace, denoise, stabilize, upscale, frame rate, codecs) into a new derived video")
+def request_processing(
+    video_id: str, body: dict[str, Any], db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
+) -> dict:
+    source = core_videos.find_video(db, principal, video_id)
+    derived, job = core_processing.request_processing(
+        db, principal, source, body, default_quota_videos=runtime.settings.default_quota_videos
+    )
+    db.commit()
+    return {"job": job_public(job), "video": render(db, runtime, derived)}
