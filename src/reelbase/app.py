@@ -13,6 +13,7 @@ from reelbase.api.projects import router as projects_router
 from reelbase.api.videos import router as videos_router
 from reelbase.api.webhooks import router as webhooks_router
 from reelbase.core.runtime import Runtime, build_runtime
+from reelbase.dialects import mount_dialects
 from reelbase.jobs.queue import JobQueue
 from reelbase.settings import Settings
 from reelbase.uploads.protocols.routes import UploadsCORS
@@ -49,6 +50,8 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     # uploads (issue 4): tus, ResumableJS, signed URLs, by URL; CORS for browser uploaders
     app.include_router(uploads_router, prefix=API_PREFIX)
     app.add_middleware(UploadsCORS, prefix=API_PREFIX + "/uploads")
+
+    mount_dialects(app, runtime)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

@@ -1,0 +1,25 @@
+"""The five seed APIs, each a thin dialect over the core, mounted under /compat/<name>.
+
+Each dialect package exposes ``create_app(runtime) -> FastAPI``: a sub-application with its own
+paths, auth, error bodies and OpenAPI document. Dialects translate and nothing else: they import
+``reelbase.core`` (and ``reelbase.api.files`` for serving bytes), never db, storage, jobs, media
+or net (checked by tests/test_layering.py).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import FastAPI
+
+from reelbase.core.runtime import Runtime
+
+# name -> module; each module has create_app(runtime). A dialect is listed once it exists.
+DIALECTS: dict[str, str] = {}
+
+
+def mount_dialects(app: FastAPI, runtime: Runtime) -> None:
+    for name, module in DIALECTS.items():
+        sub = importlib.import_module(module).create_app(runtime)
+        sub.state.runtime = runtime
+        app.mount(f"/compat/{name}", sub)
