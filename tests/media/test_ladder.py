@@ -197,6 +197,26 @@ def test_ladder_portrait_and_webm(tools: Tools, media, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_ladder_rotated_phone_video_is_upright(tools: Tools, media, tmp_path: Path) -> None:
+    src = probe(media.rotated, tools=tools, limits=Limits()).video
+    rungs = plan_ladder(src.display_width, src.display_height)
+    result = transcode_ladder(media.rotated, tmp_path, tools=tools, rungs=rungs, fps=30, duration_s=1.0,
+                              has_audio=False, hls=False, dash=False, timeout_s=60)
+    out = probe(result.rungs[0].mp4_path, tools=tools, limits=Limits()).video
+    # ffmpeg turned the pictures before scaling: square pixels, portrait shape, no rotation flag left.
+    assert (out.width, out.height, out.sample_aspect_ratio, out.rotation) == (180, 320, "1:1", 0)
+
+
+@pytest.mark.slow
+def test_ladder_webm_only(tools: Tools, media, tmp_path: Path) -> None:
+    result = transcode_ladder(media.no_audio, tmp_path, tools=tools, rungs=plan_ladder(320, 240), fps=25,
+                              duration_s=2.0, has_audio=False, mp4=False, hls=False, dash=False, webm=True,
+                              timeout_s=60)
+    assert result.rungs == [] and result.webm_path == tmp_path / "240.webm"
+    assert probe(result.webm_path, tools=tools, limits=Limits()).video.codec_name == "vp9"
+
+
+@pytest.mark.slow
 def test_ladder_deinterlaces_interlaced_source(tools: Tools, media, tmp_path: Path) -> None:
     result = transcode_ladder(media.interlaced, tmp_path, tools=tools, rungs=plan_ladder(320, 240), fps=25,
                               duration_s=2.0, has_audio=False, hls=False, dash=False, timeout_s=60)

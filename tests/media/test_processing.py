@@ -213,6 +213,16 @@ def test_xdcam_hd422(tools: Tools, media, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_dnxhd_class_profile_at_hd(tools: Tools, media, tmp_path: Path) -> None:
+    result = _render(tools, media, tmp_path, {"mediaContainerCodec": {"container": "mov", "codec": "dnxhd"},
+                                              "dnxhdHrProfile": "dnxhd_lb", "resolution": {"tag": "hd_1080p"},
+                                              "range": {"endPositionMilliseconds": 200}})
+    v = result.info.video
+    assert (v.codec_name, v.width, v.height, v.pix_fmt) == ("dnxhd", 1920, 1080, "yuv422p")
+    assert v.profile == "DNXHD"
+
+
+@pytest.mark.slow
 def test_deinterlace_and_denoise(tools: Tools, media, tmp_path: Path) -> None:
     result = _render(tools, media, tmp_path, {"deinterlacer": "yadif", "denoiser": "denoise",
                                               "frameRate": {"tag": "video_pal_fast"}}, src=media.interlaced)

@@ -17,6 +17,25 @@ def _mean_luma(tools: Tools, jpeg: Path) -> float:
     return float(re.search(r"YAVG=([\d.]+)", stderr).group(1))
 
 
+def _tile_luma(tools: Tools, sprite: Path, x: int, y: int, w: int, h: int) -> float:
+    from reelbase.media import run_ffmpeg
+
+    stderr = run_ffmpeg(["-f", "jpeg_pipe", "-i", str(sprite), "-vf", f"crop={w}:{h}:{x}:{y},signalstats,"
+                         "metadata=print", "-f", "null", "-"], tools=tools, timeout_s=30)
+    return float(re.search(r"YAVG=([\d.]+)", stderr).group(1))
+
+
+def test_storyboard_from_keyframes_only(tools: Tools, media, tmp_path: Path) -> None:
+    from reelbase.media import run_ffmpeg
+
+    # Keyframes every 0.4 s, tiles every 1 s: only keyframes are decoded, and every tile is filled.
+    src = tmp_path / "gop.mp4"
+    run_ffmpeg([*media.pattern("320x240", 4), *media.x264, "-g", "10", str(src)], tools=tools, timeout_s=60)
+    board = make_storyboard(src, tmp_path, tools=tools, duration_s=4.0, tile_width=80)
+    assert (board.tiles, board.columns, board.rows, board.tile_height) == (4, 4, 1, 60)
+    assert all(_tile_luma(tools, board.sprite_path, 80 * i, 0, 80, 60) > 60 for i in range(4))
+
+
 def test_thumbnails_names_sizes_and_spread(tools: Tools, media, tmp_path: Path) -> None:
     thumbs = extract_thumbnails(media.clip_480, tmp_path, tools=tools, code="abc123", duration_s=3.0,
                                 source_height=480)
@@ -96,7 +115,15 @@ def test_storyboard_sprite_and_vtt(tools: Tools, media, tmp_path: Path) -> None:
     assert len(cues) == 6
     assert cues[0] == ("00:00:00.000", "00:00:00.500", "storyboard.jpg#xywh=0,0,80,60")
     assert cues[5] == ("00:00:02.500", "00:00:03.000", "storyboard.jpg#xywh=80,60,80,60")
+    assert _tile_luma(tools, board.sprite_path, 80, 60, 80, 60) > 60  # the last tile is a picture, not padding
     # Tiles differ: the pattern moves, so the sprite is not one frame repeated.
     second = make_storyboard(media.clip, tmp_path / "b", tools=tools, duration_s=3.0, sprite_name="s.jpg")
     assert second.interval_s == 1.0 and second.tiles == 3
     assert "s.jpg#xywh=160,0,160,120" in second.vtt_path.read_text()
+
+
+def test_storyboard_of_one_frame_video(tools: Tools, media, tmp_path: Path) -> None:
+    board = make_storyboard(media.one_frame, tmp_path, tools=tools, duration_s=0.04)
+    assert (board.tiles, board.columns, board.rows) == (1, 1, 1)
+    assert jpeg_size(board.sprite_path) == (160, 120)
+    assert "storyboard.jpg#xywh=0,0,160,120" in board.vtt_path.read_text()

@@ -129,7 +129,7 @@ def _filter_graph(rungs: list[Rung], *, deinterlace: bool | None, extra: int = 0
     pre = {None: "bwdif=mode=send_frame:deint=interlaced,", True: "bwdif=mode=send_frame:deint=all,",
            False: ""}[deinterlace]
     n = len(rungs) + extra
-    graph = f"[0:v]{pre}split={n}" + "".join(f"[s{i}]" for i in range(n))
+    graph = f"[0:v:0]{pre}split={n}" + "".join(f"[s{i}]" for i in range(n))
     for i, rung in enumerate(rungs):
         # scale keeps the display aspect ratio by adjusting SAR, so every rung has exactly the source's
         # DAR: the DASH muxer refuses an adaptation set whose rungs disagree on it.
@@ -207,11 +207,12 @@ def transcode_ladder(
     if segmented:
         (out / "dash").mkdir(exist_ok=True)
     webm_rung = _webm_rung(rungs) if webm else None
-    args = [*safe_input_args(src, limits=limits), "-max_muxing_queue_size", "4096",
-            "-filter_complex", _filter_graph(rungs, deinterlace=deinterlace, extra=1 if webm else 0)]
+    x264_rungs = rungs if (mp4 or segmented) else []
+    graph = _filter_graph(x264_rungs, deinterlace=deinterlace, extra=1 if webm else 0)
     if webm_rung is not None:
-        args[-1] += f";[s{len(rungs)}]scale={webm_rung.width}:{webm_rung.height}:flags=bicubic,format=yuv420p[vw]"
-    if mp4 or segmented:
+        graph += f";[s{len(x264_rungs)}]scale={webm_rung.width}:{webm_rung.height}:flags=bicubic,format=yuv420p[vw]"
+    args = [*safe_input_args(src, limits=limits), "-max_muxing_queue_size", "4096", "-filter_complex", graph]
+    if x264_rungs:
         for i in range(len(rungs)):
             args += ["-map", f"[v{i}]"]
         if has_audio:
@@ -240,7 +241,7 @@ def transcode_ladder(
     video_reps = [r for r in reps if r.content_type == "video"]
     audio_reps = [r for r in reps if r.content_type == "audio"]
     renditions = []
-    for i, rung in enumerate(rungs):
+    for i, rung in enumerate(x264_rungs):
         rep = video_reps[i] if i < len(video_reps) else None
         mp4_path = out / f"{rung.label}.mp4" if mp4 else None
         if mp4_path is not None:

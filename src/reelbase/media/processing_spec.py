@@ -283,6 +283,24 @@ def _auto_bitrate(source: ProbeResult, codec: str, width: int, height: int, fps:
     return int(round(bpp * CODEC_EFFICIENCY[codec] * width * height * float(fps), -3))
 
 
+def _clip_range(params: dict, duration_ms: int) -> tuple[int, int]:
+    rng = _obj(params, "range")
+    if set(rng) - {"startPositionMilliseconds", "endPositionMilliseconds"}:
+        raise InvalidProcessing("range", "only startPositionMilliseconds and endPositionMilliseconds")
+    start = _number(rng.get("startPositionMilliseconds"), "range.startPositionMilliseconds", 0, 1e12, integer=True)
+    end = _number(rng.get("endPositionMilliseconds"), "range.endPositionMilliseconds", 0, 1e12, integer=True)
+    start, end = int(start or 0), int(end if end is not None else duration_ms)
+    if start >= duration_ms:
+        raise InvalidProcessing("range.startPositionMilliseconds",
+                                f"{start} ms is past the end of the {duration_ms} ms video")
+    if end > duration_ms:
+        raise InvalidProcessing("range.endPositionMilliseconds",
+                                f"{end} ms is past the end of the {duration_ms} ms video")
+    if end <= start:
+        raise InvalidProcessing("range.endPositionMilliseconds", "must be after startPositionMilliseconds")
+    return start, end
+
+
 def validate_processing(params: dict, *, source: ProbeResult,
                         interlace: InterlaceResult | None = None) -> ProcessingSpec:
     """Check ``params`` (Pixop's process-video body) against the table and the ``source``; resolve defaults.
@@ -311,7 +329,7 @@ def validate_processing(params: dict, *, source: ProbeResult,
     if bits_req is not None and (isinstance(bits_req, bool) or bits_req not in BIT_DEPTHS):
         raise InvalidProcessing("chromaSubsampling.bits", "must be one of 8, 10, 12, 14, 16")
     chroma = chroma_req or (v.chroma_subsampling if v.chroma_subsampling in CHROMA_BASE else "4:2:0")
-    bits = bits_req or (v.bit_depth if v.bit_depth in BIT_DEPTHS else 8)
+    bits = int(bits_req or (v.bit_depth if v.bit_depth in BIT_DEPTHS else 8))
     if codec == "prores" and not prores:
         prores = "4444" if chroma == "4:4:4" else "hq" if bits > 8 else "standard"
     if codec == "dnxhd" and not dnx:
@@ -358,21 +376,7 @@ def validate_processing(params: dict, *, source: ProbeResult,
     if clarity != "none" and scaler not in ("pabsr1", "dvres"):
         raise InvalidProcessing("clarityBoost", "only applies with the pabsr1 or dvres scaler")
     post = _choice(params.get("postProcessor"), "postProcessor", POST_PROCESSORS)
-    rng = _obj(params, "range")
-    if set(rng) - {"startPositionMilliseconds", "endPositionMilliseconds"}:
-        raise InvalidProcessing("range", "only startPositionMilliseconds and endPositionMilliseconds")
-    duration_ms = source.duration_ms
-    start = _number(rng.get("startPositionMilliseconds"), "range.startPositionMilliseconds", 0, 1e12, integer=True)
-    end = _number(rng.get("endPositionMilliseconds"), "range.endPositionMilliseconds", 0, 1e12, integer=True)
-    start, end = int(start or 0), int(end if end is not None else duration_ms)
-    if start >= duration_ms:
-        raise InvalidProcessing("range.startPositionMilliseconds", f"{start} ms is past the end of the "
-                                f"{duration_ms} ms video")
-    if end > duration_ms:
-        raise InvalidProcessing("range.endPositionMilliseconds", f"{end} ms is past the end of the "
-                                f"{duration_ms} ms video")
-    if end <= start:
-        raise InvalidProcessing("range.endPositionMilliseconds", "must be after startPositionMilliseconds")
+    start, end = _clip_range(params, source.duration_ms)
     src_interlaced = v.scan_type == "interlaced" or (
         v.scan_type == "unknown" and interlace is not None and interlace.scan_type == "interlaced")
     src_order = v.field_order if v.field_order in ("tff", "bff") else (

@@ -198,9 +198,9 @@ def compare_quality(
     resample = f"fps={dist_fps:.6f}," if dist_fps and ref_fps and abs(dist_fps - ref_fps) > 0.01 else ""
     n = 3 if use_vmaf else 2
     graph = (
-        f"[1:v]scale={width}:{height}:flags=bicubic,format=yuv420p,setsar=1,setpts=PTS-STARTPTS,"
+        f"[1:v:0]scale={width}:{height}:flags=bicubic,format=yuv420p,setsar=1,setpts=PTS-STARTPTS,"
         f"split={n}" + "".join(f"[d{i}]" for i in range(n)) + ";"
-        f"[0:v]{resample}format=yuv420p,setsar=1,setpts=PTS-STARTPTS,split={n}"
+        f"[0:v:0]{resample}format=yuv420p,setsar=1,setpts=PTS-STARTPTS,split={n}"
         + "".join(f"[r{i}]" for i in range(n)) + ";"
         "[d0][r0]psnr=shortest=1[p];[d1][r1]ssim=shortest=1[s]"
         + (f";[d2][r2]libvmaf=n_threads=2:n_subsample={vmaf_subsample}:shortest=1[v]" if use_vmaf else "")

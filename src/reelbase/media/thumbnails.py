@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelbase.media.errors import MediaRejected
-from reelbase.media.runner import run_ffmpeg, safe_input_args
+from reelbase.media.runner import run_ffmpeg, run_ffprobe, safe_input_args
 from reelbase.media.tools import Limits, Tools
 
 MIN_RESIZE_HEIGHT = 260
@@ -205,6 +205,21 @@ def resize_image(src: str | Path, dst: str | Path, *, tools: Tools, height: int,
     return dst
 
 
+def _max_keyframe_gap(path: Path, *, tools: Tools, limits: Limits | None, packets: int = 900) -> float | None:
+    """Largest distance between keyframes among the first ``packets`` video packets (demuxing only)."""
+    data = run_ffprobe(["-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+                        "-read_intervals", f"%+#{packets}", *safe_input_args(path, limits=limits)],
+                       tools=tools, timeout_s=120)
+    keys = sorted(float(p["pts_time"]) for p in data.get("packets", [])
+                  if "K" in p.get("flags", "") and p.get("pts_time") not in (None, "N/A"))
+    if len(data.get("packets", [])) < packets:  # the whole video was read: its end bounds the last gap
+        ends = [float(p["pts_time"]) for p in data.get("packets", []) if p.get("pts_time") not in (None, "N/A")]
+        keys.append(max(ends, default=0.0))
+    if len(keys) < 2:
+        return None
+    return max(b - a for a, b in zip(keys, keys[1:]))
+
+
 def _vtt_time(seconds: float) -> str:
     ms = int(round(seconds * 1000))
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
@@ -229,9 +244,9 @@ def make_storyboard(
 
     One tile every ``interval_s`` seconds (default: at least 1 s, and at most ``max_tiles`` tiles). Each VTT
     cue covers one interval and points at ``{sprite_name}#xywh=x,y,w,h``; ``sprite_name`` is how the player
-    will find the sprite relative to the VTT. For intervals of 4 s or more only keyframes are decoded
-    (``-skip_frame nokey``), so a long video is not decoded in full; a tile may then show the keyframe
-    just before its time.
+    will find the sprite relative to the VTT. When keyframes come at least as often as tiles (checked on the
+    first packets, without decoding) only keyframes are decoded (``-skip_frame nokey``): a tile then shows
+    the keyframe nearest its time, and a long video is not decoded in full.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -242,9 +257,10 @@ def make_storyboard(
     rows = math.ceil(tiles / columns)
     tile_width -= tile_width % 2
     sprite = out_dir / sprite_name
-    skip = ["-skip_frame", "nokey"] if interval >= 4 else []
+    gap = _max_keyframe_gap(Path(path), tools=tools, limits=limits)
+    skip = ["-skip_frame", "nokey"] if gap is not None and gap <= interval else []
     graph = (
-        f"fps=1/{interval:.6f}:round=down,"
+        f"fps=1/{interval:.6f}:round=down:eof_action=pass,"
         f"scale=w={tile_width}:h='max(2,trunc(ow/dar/2)*2)',setsar=1,"
         f"tile={columns}x{rows},format=yuvj420p"
     )
