@@ -87,6 +87,7 @@ def ingest(ctx: JobContext) -> dict[str, Any] | None:
         video = db.get(Video, ctx.video_id)
         if video is None:
             return None
+        ctx.check_owner(db)
         if deferred:
             video.state, video.progress = VideoState.ready.value, 100
             emit_video_event(db, video, "video.ready", public_url=rt.settings.public_url)
@@ -103,6 +104,7 @@ def _mark_ready(ctx: JobContext) -> None:
     with ctx.runtime.session() as db:
         video = db.get(Video, ctx.video_id)
         if video is not None:
+            ctx.check_owner(db)
             video.state, video.progress = VideoState.ready.value, 100
             emit_video_event(db, video, "video.ready", public_url=ctx.runtime.settings.public_url)
             db.commit()
@@ -161,6 +163,7 @@ def _store_thumbnails(ctx: JobContext, work: Path, src: Path, info: ProbeResult,
         if video is None:
             rt.store.delete_prefix(prefix)
             return
+        ctx.check_owner(db, on_lost=lambda: rt.store.delete_prefix(prefix))
         replace_assets(db, video, [AssetKind.thumbnail.value, AssetKind.storyboard.value], new)
         db.commit()
     prune_family(rt, video_uuid, "thumbs", keep_prefix=prefix)

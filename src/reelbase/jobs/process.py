@@ -58,6 +58,7 @@ def process(ctx: JobContext) -> dict[str, Any] | None:
         if derived is None:
             rt.store.delete(out_key)
             return None
+        ctx.check_owner(db, on_lost=lambda: rt.store.delete(out_key))
         old = replace_assets(db, derived, [AssetKind.original.value], [NewAsset(
             kind=AssetKind.original.value, label="original", storage_key=stored.key, size_bytes=stored.size,
             content_type=content_type_for(result.path.name), width=result.info.video.width,

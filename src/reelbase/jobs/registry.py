@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from reelbase.core.runtime import Runtime
 from reelbase.db.models import Job, Video, utcnow
 
@@ -21,6 +23,10 @@ _HANDLERS: dict[str, Handler] = {}
 
 class PermanentJobError(Exception):
     """A failure that a retry cannot fix (bad input); the job fails at once with this message."""
+
+
+class LostLease(Exception):
+    """Another worker took this job over (our lease lapsed): drop our results quietly."""
 
 
 class RetryLater(Exception):
@@ -63,6 +69,17 @@ class JobContext:
     attempt: int
     _last_progress_write: float = field(default=0.0)
     _last_progress: int = field(default=-1)
+
+    def check_owner(self, db: Session, *, on_lost: Callable[[], object] | None = None) -> None:
+        """Fence: call inside the transaction that commits a job's results. Raises
+        :class:`LostLease` (after ``on_lost``, which removes this attempt's outputs) unless this
+        attempt still holds the job, so a worker whose lease lapsed can never overwrite its
+        successor's results. Locks the job row on PostgreSQL until the commit."""
+        job = db.get(Job, self.job_id, with_for_update=True, populate_existing=True)
+        if job is None or job.attempts != self.attempt or job.state != "running":
+            if on_lost is not None:
+                on_lost()
+            raise LostLease(f"job {self.job_id} attempt {self.attempt} lost its lease")
 
     def set_progress(
         self, percent: float, *, video_span: tuple[int, int] | None = None, force: bool = False

@@ -22,7 +22,7 @@ from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.core.webhooks import emit_video_event
 from reelbase.db.models import Job, JobState, Video, VideoState, utcnow
-from reelbase.jobs.registry import JobContext, PermanentJobError, RetryLater, handler_for
+from reelbase.jobs.registry import JobContext, LostLease, PermanentJobError, RetryLater, handler_for
 
 log = logging.getLogger(__name__)
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
@@ -110,9 +110,9 @@ class _Heartbeat:
 def _finish(runtime: Runtime, ctx: JobContext, *, state: str, result: Any = None, error: str | None = None,
             due: dt.datetime | None = None) -> None:
     with runtime.session() as db:
-        job = db.get(Job, ctx.job_id)
-        if job is None:
-            return
+        job = db.get(Job, ctx.job_id, with_for_update=True)
+        if job is None or job.attempts != ctx.attempt:
+            return  # a later attempt owns the job now; its outcome is the one that counts
         job.state = state
         job.result = result
         job.error = error
@@ -147,6 +147,10 @@ def execute_job(runtime: Runtime, job_id: int) -> str:
     try:
         with _Heartbeat(runtime, job_id):
             result = handler_for(ctx.kind)(ctx)
+    except LostLease:
+        log.warning("job %s attempt %s lost its lease to another worker; its results are dropped",
+                    job_id, ctx.attempt)
+        return "lost"
     except RetryLater as exc:
         with runtime.session() as db:
             max_attempts = db.get_one(Job, job_id).max_attempts

@@ -61,6 +61,7 @@ def transcode(ctx: JobContext) -> dict[str, Any] | None:
         if video is None:
             rt.store.delete_prefix(prefix)
             return None
+        ctx.check_owner(db, on_lost=lambda: rt.store.delete_prefix(prefix))
         replace_assets(db, video, [AssetKind.rendition.value, AssetKind.manifest.value], new)
         video.state, video.progress, video.state_message = VideoState.ready.value, 100, None
         emit_video_event(db, video, "video.ready", public_url=rt.settings.public_url)
