@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import LiveServer, make_account
-from tests.jobs.conftest import upload_file, wait_for_state
+from tests.jobs.conftest import ffmpeg, upload_file, wait_for_state
 
 pytestmark = pytest.mark.slow
 
@@ -120,3 +121,41 @@ def test_pipeline_light_ingest_stops_after_metadata(pipeline: LiveServer, clips:
     assert done["state"] == "ready"
     assert done["media_info"]["video"]["height"] == 320
     assert done["thumbnails"] == [] and done["renditions"] == [] and done["quality"] is None
+
+
+def test_pipeline_hls_is_playable_before_the_ladder_is_done(pipeline: LiveServer, tmp_path: Path) -> None:
+    clip = tmp_path / "long.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=12", "-f", "lavfi", "-i", "sine=d=12",
+           "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(clip))
+    acct = make_account(pipeline.runtime)
+    c = pipeline.client(acct.secret)
+    v = upload_file(c, clip, options={"sd_only": True})
+    deadline = time.monotonic() + 120
+    live = None
+    while time.monotonic() < deadline:
+        body = c.get(f"/api/v1/videos/{v['id']}").json()
+        if body["state"] in ("ready", "failed"):
+            break
+        if body["state"] == "transcoding" and body["streams"]:
+            live = body
+            break
+        time.sleep(0.1)
+    assert live is not None, "the HLS stream should be listed while the ladder still encodes"
+    stream = live["streams"][0]
+    assert stream["label"] == "hls" and stream["live"] is True
+    master = c.get(stream["url"])
+    assert master.status_code == 200 and "#EXT-X-STREAM-INF" in master.text
+    base = stream["url"].rsplit("/", 1)[0]
+    variant = next(line for line in master.text.splitlines() if line and not line.startswith("#"))
+    playlist = c.get(f"{base}/{variant}").text
+    assert "#EXTINF" in playlist
+    for line in playlist.splitlines():
+        if line and not line.startswith("#"):
+            assert c.get(f"{base}/{line}").status_code == 200, "every listed segment is already stored"
+    done = wait_for_state(c, v["id"], {"ready", "failed"}, timeout=180)
+    assert done["state"] == "ready"
+    assert {s["label"]: s["live"] for s in done["streams"]} == {"hls": False, "dash": False}
+    final_url = next(s["url"] for s in done["streams"] if s["label"] == "hls")
+    final = c.get(final_url)
+    variant = next(line for line in final.text.splitlines() if line and not line.startswith("#"))
+    assert "#EXT-X-ENDLIST" in c.get(f"{final_url.rsplit('/', 1)[0]}/{variant}").text

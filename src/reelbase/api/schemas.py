@@ -91,7 +91,9 @@ def video_public(video: Video, *, base: str, project_uuid: str | None, parent_uu
         if asset.kind == AssetKind.original.value:
             original = asset_public(asset, f"{me}/original")
         elif asset.kind == AssetKind.manifest.value:
-            files["streams"].append(asset_public(asset, f"{me}/stream/{asset.label}/{asset.extra.get('path', '')}"))
+            stream = asset_public(asset, f"{me}/stream/{asset.label}/{asset.extra.get('path', '')}")
+            stream["live"] = bool(asset.extra.get("live"))  # still growing while the ladder encodes
+            files["streams"].append(stream)
         elif asset.kind in (AssetKind.rendition.value, AssetKind.thumbnail.value, AssetKind.storyboard.value):
             group = "thumbnails" if asset.kind != AssetKind.rendition.value else "renditions"
             files[group].append(asset_public(asset, f"{me}/files/{asset.kind}/{asset.label}"))

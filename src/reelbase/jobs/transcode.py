@@ -6,6 +6,7 @@ manifest rows; older ladder prefixes (superseded, or from a killed attempt) are 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
 from reelbase.jobs.ingest import INGEST_SHARE
 from reelbase.core.media_env import tools_for
 from reelbase.jobs.registry import JobContext, job_handler
+from reelbase.jobs.publish import LivePublisher
 from reelbase.jobs.scratch import job_scratch
 from reelbase.media.ladder import plan_ladder, transcode_ladder
 
@@ -43,19 +45,12 @@ def transcode(ctx: JobContext) -> dict[str, Any] | None:
     opts = ctx.payload
     rungs = plan_ladder(width, height, sd_only=bool(opts.get("sd_only")))
     span = (INGEST_SHARE, 99)
-    with job_scratch(rt, ctx.job_id) as work:
-        src = work / "source"
-        rt.store.get_to_file(key, src)
-        out = work / "ladder"
-        out.mkdir()
-        result = transcode_ladder(
-            src, out, tools=tools_for(rt.settings), rungs=rungs, fps=v["avg_frame_rate"] or 30.0,
-            duration_s=info["duration_ms"] / 1000, has_audio=bool(info.get("audio")),
-            mp4=True, hls=not opts.get("mp4_only"), dash=not opts.get("mp4_only"), webm=bool(opts.get("webm")),
-            on_progress=lambda f: ctx.set_progress(f * 95, video_span=span),
-            timeout_s=rt.settings.media_step_timeout_seconds,
-        )
-        new = _upload_outputs(ctx, out, prefix, result)
+    live = not opts.get("mp4_only")
+    try:
+        new, result = _encode(ctx, key=key, info=info, rungs=rungs, prefix=prefix, live=live, span=span)
+    except BaseException:
+        _withdraw(ctx, prefix)
+        raise
     with rt.session() as db:
         video = db.get(Video, ctx.video_id)
         if video is None:
@@ -70,12 +65,67 @@ def transcode(ctx: JobContext) -> dict[str, Any] | None:
     return {"renditions": [r.label for r in result.rungs], "prefix": prefix}
 
 
-def _upload_outputs(ctx: JobContext, out: Path, prefix: str, result: Any) -> list[NewAsset]:
-    """Put every output file under ``prefix`` (same relative layout) and describe the assets."""
+def _encode(ctx: JobContext, *, key: str, info: dict[str, Any], rungs: list[Any], prefix: str, live: bool,
+            span: tuple[int, int]) -> tuple[list[NewAsset], Any]:
+    rt, opts, v = ctx.runtime, ctx.payload, info["video"]
+    with job_scratch(rt, ctx.job_id) as work:
+        src = work / "source"
+        rt.store.get_to_file(key, src)
+        out = work / "ladder"
+        out.mkdir()
+        publisher = LivePublisher(
+            dash_dir=out / "dash", prefix=prefix,
+            put_file=lambda k, p: rt.store.put_file(k, p, content_type=content_type_for(p.name)),
+            put_bytes=lambda k, b: rt.store.put_stream(k, [b], content_type=content_type_for(k)),
+            on_master=lambda path: _register_live_stream(ctx, prefix, path),
+        )
+        with publisher if live else nullcontext():
+            result = transcode_ladder(
+                src, out, tools=tools_for(rt.settings), rungs=rungs, fps=v["avg_frame_rate"] or 30.0,
+                duration_s=info["duration_ms"] / 1000, has_audio=bool(info.get("audio")),
+                mp4=True, hls=live, dash=live, webm=bool(opts.get("webm")),
+                on_progress=lambda f: ctx.set_progress(f * 95, video_span=span),
+                timeout_s=rt.settings.media_step_timeout_seconds,
+            )
+        return _upload_outputs(ctx, out, prefix, result, already=publisher.uploaded), result
+
+
+def _withdraw(ctx: JobContext, prefix: str) -> None:
+    """A failed attempt takes back its early-published stream and removes its files."""
+    with ctx.runtime.session() as db:
+        for asset in db.scalars(select(MediaAsset).where(MediaAsset.video_id == ctx.video_id,
+                                                          MediaAsset.kind == AssetKind.manifest.value)):
+            if asset.extra.get("prefix") == prefix:
+                db.delete(asset)
+        db.commit()
+    ctx.runtime.store.delete_prefix(prefix)
+
+
+def _register_live_stream(ctx: JobContext, prefix: str, path: str) -> None:
+    """List the growing HLS stream on the video as soon as its master is stored (only when the
+    video has no finished stream yet: a rebuild keeps serving the old one until the swap)."""
+    with ctx.runtime.session() as db:
+        video = db.get(Video, ctx.video_id)
+        if video is None or db.scalar(
+            select(MediaAsset.id).where(MediaAsset.video_id == video.id, MediaAsset.kind == AssetKind.manifest.value)
+        ):
+            return
+        db.add(MediaAsset(video_id=video.id, kind=AssetKind.manifest.value, label="hls",
+                          storage_key=prefix + path, content_type=content_type_for(path),
+                          extra={"prefix": prefix, "path": path, "live": True}))
+        db.commit()
+
+
+def _upload_outputs(ctx: JobContext, out: Path, prefix: str, result: Any, *,
+                    already: dict[str, int]) -> list[NewAsset]:
+    """Put every output file under ``prefix`` (same relative layout) and describe the assets.
+    Segments the live publisher stored already (same size) are not sent again."""
     store = ctx.runtime.store
     stored: dict[Path, Any] = {}
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         rel = path.relative_to(out).as_posix()
+        if path.suffix == ".m4s" and already.get(path.name) == path.stat().st_size:
+            continue
         stored[path] = store.put_file(prefix + rel, path, content_type=content_type_for(path.name))
     new: list[NewAsset] = []
     for r in result.rungs:
