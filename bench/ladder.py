@@ -9,7 +9,9 @@ Generates a noisy test source (lavfi testsrc2 + temporal noise + a sine tone), t
   limit    one hand-written ffmpeg command: split into the same MP4 renditions, one decode, no HLS/DASH;
   each     one ffmpeg run per rendition, one after another (each decodes the source; MediaCMS/PeerTube style).
 
-Queue, database and storage are not included (the app's end-to-end figure belongs to the jobs layer).
+  app      the same source through Reelbase itself (``--app``): a live server with its embedded queue,
+           SQLite and local storage; from the end of the upload to ``ready`` (ingest + ladder + storing
+           every file), and until the API lists an HLS stream whose first segment can be fetched.
 
     python bench/ladder.py                       # 20 s 1080p30, the figures of issue 3 (several minutes)
     python bench/ladder.py --seconds 4 --height 360   # a quick smoke run
@@ -91,6 +93,7 @@ def main() -> None:
     parser.add_argument("--fps", type=int, default=30)
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary directory")
     parser.add_argument("--skip-each", action="store_true", help="skip the one-run-per-rendition baseline")
+    parser.add_argument("--app", action="store_true", help="also measure the whole app path (upload -> ready)")
     args = parser.parse_args()
 
     tools = find_tools()
@@ -152,6 +155,8 @@ def main() -> None:
 
         each_s = _timed(f"(b) one run per rendition, {len(rungs)} runs", each)
 
+    app = app_path(src, work / "app") if args.app else None
+
     cpu = list(CPU.values())  # ingest, ours, limit[, each]
     print("results (wall; CPU in brackets):")
     print(f"  ours / (a) limit          = {ours_s / limit_s:5.2f}x [{cpu[1] / cpu[2]:.2f}x]   (target <= 1.15)")
@@ -169,8 +174,67 @@ def main() -> None:
               f"{(ingest_s + watcher.playable_s) / total:.2f}x of upload->ready")
     else:
         print("  first playable (HLS)      = not observed before the end of the ladder")
+    if app is not None:
+        ready_s, playable_s = app
+        print(f"  app: upload->ready        = {ready_s:.1f} s; vs ingest+(a) = {ready_s / (ingest_s + limit_s):.2f}x"
+              + (f", vs ingest+(b) = {ready_s / (ingest_s + each_s):.2f}x" if each_s else ""))
+        if playable_s is not None:
+            print(f"  app: first playable (API) = {playable_s:.1f} s after upload = {playable_s / ready_s:.2f}x "
+                  "of upload->ready")
     if args.workdir is None:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def app_path(src: Path, data_dir: Path) -> tuple[float, float | None]:
+    """Upload ``src`` to a live Reelbase (embedded queue, SQLite, local storage) and time it."""
+    import httpx
+    import uvicorn
+
+    from reelbase.app import create_app
+    from reelbase.core import accounts
+    from reelbase.core.runtime import build_runtime
+    from reelbase.settings import Settings
+
+    runtime = build_runtime(Settings(data_dir=data_dir, workers=1, queue_url="memory",
+                                     secret_key="bench-" + "k" * 40))
+    with runtime.session() as db:
+        user = accounts.create_user(db, email="bench@example.com", password="bench-password")
+        secret = accounts.create_api_key(db, user=user, server_secret=runtime.secret_key).secret
+        db.commit()
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    runtime.settings.public_url = base = f"http://127.0.0.1:{port}"
+    client = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {secret}"}, timeout=600)
+    try:
+        video = client.post("/api/v1/videos", json={"title": "bench"}).json()
+        with src.open("rb") as fh:
+            client.put(f"/api/v1/videos/{video['id']}/source", content=fh).raise_for_status()
+        started = time.monotonic()
+        playable = None
+        while True:
+            body = client.get(f"/api/v1/videos/{video['id']}").json()
+            if playable is None and body["streams"]:
+                url = body["streams"][0]["url"]
+                master = client.get(url).text
+                variant = next((ln for ln in master.splitlines() if ln and not ln.startswith("#")), None)
+                if variant:
+                    listing = client.get(f"{url.rsplit('/', 1)[0]}/{variant}").text
+                    seg = next((ln for ln in listing.splitlines() if ln and not ln.startswith("#")), None)
+                    if seg and client.get(f"{url.rsplit('/', 1)[0]}/{seg}").status_code == 200:
+                        playable = time.monotonic() - started
+            if body["state"] in ("ready", "failed"):
+                if body["state"] == "failed":
+                    raise SystemExit(f"app path failed: {body['state_message']}")
+                return time.monotonic() - started, playable
+            time.sleep(0.2)
+    finally:
+        client.close()
+        server.should_exit = True
+        thread.join(timeout=30)
 
 
 if __name__ == "__main__":
