@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -77,11 +78,42 @@ def worker(
     workers: Annotated[int, typer.Option(help="Worker threads in this process")] = 2,
 ) -> None:
     """Run background jobs only (for REELBASE_QUEUE_URL=redis://…, on any number of hosts)."""
+    import importlib
+
+    from reelbase.dialects import DIALECTS
     from reelbase.jobs.queue import JobQueue
 
+    for module in DIALECTS.values():  # dialects register their webhook payload formats on import
+        importlib.import_module(module)
     runtime = _runtime()
     console.print(f"worker: queue {runtime.settings.resolved_queue_url()}, {workers} thread(s)")
     JobQueue(runtime).run_forever(workers)
+
+
+# -- reelbase upload (issue 4): a tus client for people; the work is in uploads/console.py ----
+@app.command()
+def upload(
+    paths: Annotated[list[Path], typer.Argument(help="Video files to upload")],
+    server: Annotated[str, typer.Option(envvar="REELBASE_SERVER", help="Reelbase URL")] = "http://127.0.0.1:8000",
+    key: Annotated[str, typer.Option(envvar="REELBASE_API_KEY", help="API key secret")] = "",
+    title: Annotated[str | None, typer.Option(help="Title (one file; default: the file name)")] = None,
+    project: Annotated[str | None, typer.Option(help="Project id to put the videos in")] = None,
+    wait: Annotated[bool, typer.Option("--wait", help="Wait until each video is ready")] = False,
+    wait_timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most")] = 3600,
+    chunk_mb: Annotated[int, typer.Option(min=1, max=1024, help="Chunk size in MiB")] = 8,
+    state_file: Annotated[Path | None, typer.Option(envvar="REELBASE_UPLOAD_STATE",
+                                                    help="Where unfinished uploads are remembered")] = None,
+) -> None:
+    """Upload files over tus with progress bars; run again to resume an interrupted upload."""
+    from reelbase.uploads.console import upload_files
+
+    if not key:
+        console.print("[red]error:[/red] give the API key with --key or REELBASE_API_KEY")
+        raise typer.Exit(code=2)
+    raise typer.Exit(code=upload_files(paths, server=server, key=key, title=title, project=project, wait=wait,
+                                       wait_timeout=wait_timeout, chunk_size=chunk_mb << 20,
+                                       state_file=state_file, console=console))
+# -- end of reelbase upload ---------------------------------------------------------------------
 
 
 @app.command()

@@ -162,8 +162,12 @@ def key_secret(api_key: ApiKey, server_secret: str) -> str:
     return derive_key_secret(server_secret, api_key.public_id, api_key.derive_salt)
 
 
+API_KEY_TYPES = (KeyType.user.value, KeyType.organization.value)
+
+
 def _principal_for_key(db: Session, key: ApiKey | None) -> Principal:
-    if key is None or key.revoked_at is not None:
+    # Rows of other types (token signing keys, request-signature secrets) are not API keys.
+    if key is None or key.revoked_at is not None or key.key_type not in API_KEY_TYPES:
         raise Unauthenticated("invalid or revoked API key")
     user = db.get_one(User, key.user_id)
     if user.banned:
@@ -198,7 +202,7 @@ def principal_for_user(db: Session, user: User, team_id: int | None = None) -> P
 
 
 def list_api_keys(db: Session) -> list[ApiKey]:
-    return list(db.scalars(select(ApiKey).order_by(ApiKey.id)))
+    return list(db.scalars(select(ApiKey).where(ApiKey.key_type.in_(API_KEY_TYPES)).order_by(ApiKey.id)))
 
 
 def revoke_api_key(db: Session, key_ref: str) -> ApiKey:

@@ -58,6 +58,16 @@ def original_download(db: Session, principal: Principal, video_ref: str) -> Down
     return _download_for(asset, video.original_filename or f"{video.token}.bin")
 
 
+def processed_download(db: Session, principal: Principal, video_ref: str) -> Download:
+    """The rendered file of a processed (derived) video; NotFound for a video that is not one,
+    NoMedia while it is still being rendered."""
+    video = find_video(db, principal, video_ref)
+    if video.parent_id is None:
+        raise NotFound(f"video {video.uuid} is not a processed video")
+    asset = find_asset(db, video, kind=AssetKind.original.value, label="original")
+    return _download_for(asset, video.original_filename or f"{video.token}.bin")
+
+
 def asset_download(db: Session, video: Video, *, kind: str, label: str) -> Download:
     asset = find_asset(db, video, kind=kind, label=label)
     stem = (video.original_filename or video.token).rsplit(".", 1)[0]

@@ -8,7 +8,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
-from reelbase.core.errors import InvalidInput, NotFound
+from reelbase.core.errors import Conflict, InvalidInput, NotFound
 from reelbase.db.models import Project, Video, utcnow
 
 
@@ -69,6 +69,16 @@ def count_project_videos(db: Session, project: Project) -> int:
     return db.scalar(select(func.count()).select_from(Video).where(Video.project_id == project.id)) or 0
 
 
-def delete_project(db: Session, project: Project) -> None:
-    """Delete the folder; its videos stay, moved out of it (project set to none)."""
+class ProjectNotEmpty(Conflict):
+    code = "project_not_empty"
+
+
+def delete_project(db: Session, project: Project, *, require_empty: bool = False) -> None:
+    """Delete the folder; its videos stay, moved out of it (project set to none). With
+    ``require_empty`` a project that still holds videos is refused (:class:`ProjectNotEmpty`)."""
+    if require_empty:
+        count = count_project_videos(db, project)
+        if count:
+            raise ProjectNotEmpty(f"project {project.uuid} still holds {count} video(s); delete them first",
+                                  videos=count)
     db.delete(project)

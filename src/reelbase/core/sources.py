@@ -1,26 +1,25 @@
-"""Receiving a video's source file: streamed to storage in constant memory, hashed on the way,
-limited while streaming, committed to the video only once complete.
+"""What a video's source file must satisfy, and how a complete one is attached to the video.
 
-The bytes go to a fresh key per attempt (``videos/<uuid>/original/<nonce>``) so a failed or racing
-upload can never leave a half object where a download would find it.
+The bytes themselves arrive through the upload engine (``core/uploads.py``: single uploads, tus,
+ResumableJS, Content-Range, by URL), always to a fresh key per attempt
+(``videos/<uuid>/original/<nonce>``) so a failed or racing upload can never leave a half object
+where a download would find it; the engine ends every upload in :func:`commit_original`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
-from reelbase.core.errors import Conflict, InvalidInput, PayloadTooLarge, QuotaExceeded
+from reelbase.core.errors import InvalidInput, PayloadTooLarge, QuotaExceeded
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
-from reelbase.core.videos import find_video, team_stored_bytes, video_prefix
-from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
+from reelbase.core.videos import team_stored_bytes
+from reelbase.db.models import AssetKind, MediaAsset, Team, Video, VideoState
 from reelbase.storage.base import BlobInfo
 
 MAX_FILENAME = 255
@@ -60,86 +59,18 @@ class UploadLimit:
 
 
 def upload_limit(db: Session, principal: Principal, runtime: Runtime) -> UploadLimit:
+    return team_upload_limit(db, principal.team, runtime)
+
+
+def team_upload_limit(db: Session, team: Team, runtime: Runtime) -> UploadLimit:
+    """The binding limit for one upload of ``team``: the per-upload size or what the quota leaves."""
     settings = runtime.settings
-    per_upload = principal.team.max_upload_bytes or settings.max_upload_bytes
-    quota = principal.team.quota_bytes or settings.default_quota_bytes
-    left = max(0, quota - team_stored_bytes(db, principal.team_id))
+    per_upload = team.max_upload_bytes or settings.max_upload_bytes
+    quota = team.quota_bytes or settings.default_quota_bytes
+    left = max(0, quota - team_stored_bytes(db, team.id))
     if left < per_upload:
         return UploadLimit(bytes=left, name="quota_bytes")
     return UploadLimit(bytes=per_upload, name="max_upload_bytes")
-
-
-class _Meter:
-    """Counts and hashes chunks as they pass; raises the limit's error once it is exceeded."""
-
-    def __init__(self, chunks: Iterable[bytes], limit: UploadLimit) -> None:
-        self._chunks = chunks
-        self._limit = limit
-        self.size = 0
-        self.sha256 = hashlib.sha256()
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._chunks:
-            if not chunk:
-                continue
-            self.size += len(chunk)
-            if self.size > self._limit.bytes:
-                raise self._limit.error()
-            self.sha256.update(chunk)
-            yield chunk
-
-
-def receive_source(
-    runtime: Runtime,
-    principal: Principal,
-    video_ref: str,
-    *,
-    chunks: Iterable[bytes],
-    filename: str | None,
-    content_type: str | None,
-    declared_length: int | None = None,
-) -> Video:
-    """Store the source file of a video and queue its ingest. Runs in a worker thread."""
-    filename = validate_filename(filename)
-    with runtime.session() as db:
-        video = find_video(db, principal, video_ref)
-        if video.state not in REUPLOADABLE:
-            raise Conflict(f"video {video.uuid} already has a source (state {video.state})")
-        limit = upload_limit(db, principal, runtime)
-        if declared_length is not None and declared_length > limit.bytes:
-            raise limit.error()
-        previous_state = video.state
-        video.state = VideoState.uploading.value
-        video_id, prefix = video.id, video_prefix(video)
-        db.commit()
-
-    key = f"{prefix}original/{secrets.token_hex(8)}"
-    meter = _Meter(chunks, limit)
-    try:
-        info = runtime.store.put_stream(key, meter, content_type=content_type)
-    except BaseException:
-        with runtime.session() as db:
-            video = db.get(Video, video_id)
-            if video is not None and video.state == VideoState.uploading.value:
-                video.state = previous_state
-                db.commit()
-        raise
-    if meter.size == 0:
-        runtime.store.delete(key)
-        with runtime.session() as db:
-            video = db.get_one(Video, video_id)
-            video.state = previous_state
-            db.commit()
-        raise InvalidInput("the uploaded file is empty", field="file")
-    return commit_original(
-        runtime,
-        video_id=video_id,
-        key=key,
-        info=info,
-        sha256=meter.sha256.hexdigest(),
-        filename=filename,
-        content_type=content_type,
-    )
 
 
 def commit_original(
@@ -151,9 +82,14 @@ def commit_original(
     sha256: str,
     filename: str | None,
     content_type: str | None,
+    within: Callable[[Session, Video], None] | None = None,
 ) -> Video:
     """Attach a completely stored object as the video's original and queue ingest (idempotent
-    per key: completing the same upload twice records it once)."""
+    per key: completing the same upload twice records it once).
+
+    ``within`` runs inside the same transaction, with the video row locked, before anything is
+    attached: it may raise to refuse the commit, and what it changes commits atomically with it
+    (the upload engine marks its session complete there)."""
     stale: list[str] = []
     with runtime.session() as db:
         video = db.get_one(Video, video_id, with_for_update=True)
@@ -167,6 +103,8 @@ def commit_original(
                 return video
             stale.append(asset.storage_key)
             db.delete(asset)
+        if within is not None:
+            within(db, video)
         db.flush()
         db.add(
             MediaAsset(

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
-from reelbase.core.errors import InvalidInput, NotFound, QuotaExceeded
+from reelbase.core.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from reelbase.core.projects import get_project
 from reelbase.db.models import MediaAsset, Video, VideoState
 from reelbase.storage.base import BlobStore
@@ -198,6 +198,27 @@ def _descendants(db: Session, video: Video) -> list[Video]:
     return found
 
 
+def video_family(db: Session, video: Video) -> list[Video]:
+    """The video followed by every video derived from it (children, grandchildren, ...): what
+    :func:`delete_video` deletes."""
+    return [video, *_descendants(db, video)]
+
+
+INGEST_MODES = ("full", "light")
+
+
+def set_ingest_mode(db: Session, video: Video, mode: str) -> Video:
+    """Choose how the next upload of the video is ingested: ``full`` (metadata, thumbnails,
+    quality, ladder) or ``light`` (metadata only). Only before the video has a source."""
+    if mode not in INGEST_MODES:
+        raise InvalidInput(f"ingest mode must be one of {', '.join(INGEST_MODES)}", field="ingest")
+    if video.state not in (VideoState.created.value, VideoState.uploading.value, VideoState.failed.value):
+        raise Conflict(f"video {video.uuid} already has a source (state {video.state})")
+    if video.options.get("ingest", "full") != mode:
+        video.options = {**video.options, "ingest": mode}
+    return video
+
+
 def video_prefix(video: Video) -> str:
     return f"videos/{video.uuid}/"
 
@@ -216,3 +237,35 @@ def delete_video(db: Session, principal: Principal, video: Video, *, store: Blob
 def remove_stored(store: BlobStore, prefixes: list[str]) -> None:
     for prefix in prefixes:
         store.delete_prefix(prefix)
+
+
+MAX_CODES_PER_PAGE = 5000
+
+
+def list_video_codes(db: Session, principal: Principal, *, page: int, per_page: int) -> tuple[list[str], int]:
+    """One page of the team's video codes (tokens), oldest first (stable while videos are
+    added), and the total count."""
+    if page < 1:
+        raise InvalidInput("page must be 1 or more", field="page")
+    if not 1 <= per_page <= MAX_CODES_PER_PAGE:
+        raise InvalidInput(f"per_page must be between 1 and {MAX_CODES_PER_PAGE}", field="per_page")
+    where = Video.team_id == principal.team_id
+    total = db.scalar(select(func.count()).select_from(Video).where(where)) or 0
+    rows = db.scalars(select(Video.token).where(where).order_by(Video.created_at, Video.id)
+                      .offset((page - 1) * per_page).limit(per_page))
+    return list(rows), total
+
+
+def delete_videos(db: Session, principal: Principal, refs: list[str], *, store: BlobStore) -> list[str]:
+    """Delete several videos at once, all or none: every ref must be the team's (else NotFound
+    before anything is deleted). A video already deleted as another's derived video is skipped.
+    Returns the storage prefixes to remove after the commit (see :func:`delete_video`)."""
+    videos = [find_video(db, principal, ref) for ref in dict.fromkeys(refs)]
+    gone: set[int] = set()
+    prefixes: list[str] = []
+    for video in videos:
+        if video.id in gone:
+            continue
+        gone.update(v.id for v in video_family(db, video))
+        prefixes += delete_video(db, principal, video, store=store)
+    return prefixes

@@ -296,6 +296,8 @@ class UploadSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     completed_at: Mapped[dt.datetime | None]
+    # Loaded with the session in the same query: every answer about an upload names its video.
+    video: Mapped[Video] = relationship(lazy="joined", viewonly=True)
 
 
 class WebhookSubscription(Base):

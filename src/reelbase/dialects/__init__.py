@@ -15,7 +15,13 @@ from fastapi import FastAPI
 from reelbase.core.runtime import Runtime
 
 # name -> module; each module has create_app(runtime). A dialect is listed once it exists.
-DIALECTS: dict[str, str] = {}
+DIALECTS: dict[str, str] = {
+    "ilos": "reelbase.dialects.ilos",
+    "integros": "reelbase.dialects.integros",
+    "pixop": "reelbase.dialects.pixop",
+    "sparevideos": "reelbase.dialects.sparevideos",
+    "valt": "reelbase.dialects.valt",
+}
 
 
 def mount_dialects(app: FastAPI, runtime: Runtime) -> None:

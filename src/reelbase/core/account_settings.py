@@ -1,0 +1,139 @@
+"""A password user's own account: what they may read about it and change themselves.
+
+* :func:`account_view` gathers the user, the team they act in, their other teams, their token
+  signing key (``core.tokens``) and their request-signature secret, for a surface to render.
+* :func:`update_password` sets a new password (same rules as at creation).
+* :func:`rotate_signature_secret` makes a new shared secret for signing API requests. Like API
+  key secrets it is derived from the server secret and a stored salt, never stored itself; its row
+  lives in ``api_keys`` with ``key_type = "request_signing"`` and does not authenticate as an API
+  key. Rotating revokes the previous one.
+* :func:`select_team` resolves the team a user asks to act in (team switching), and
+  :func:`add_member` puts a user in a further team.
+
+Nothing here commits: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reelbase.core.accounts import derive_key_secret, get_user_by_email, hash_password, teams_of
+from reelbase.core.context import Principal
+from reelbase.core.errors import Conflict, InvalidInput, NotFound
+from reelbase.core.tokens import SigningKey, signing_key
+from reelbase.db.models import ApiKey, Membership, Team, User, utcnow
+
+SIGNATURE_KEY_TYPE = "request_signing"
+SIGNATURE_METHOD = "HmacSHA256"
+MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
+
+
+@dataclass(frozen=True)
+class RequestSignature:
+    key_id: str
+    secret: str
+    method: str
+
+
+@dataclass(frozen=True)
+class AccountView:
+    user: User
+    team: Team
+    other_teams: list[Team]
+    signing_key: SigningKey | None
+    signature: RequestSignature | None
+
+
+def _signature_row(db: Session, user: User) -> ApiKey | None:
+    return db.scalar(
+        select(ApiKey).where(ApiKey.user_id == user.id, ApiKey.key_type == SIGNATURE_KEY_TYPE,
+                             ApiKey.revoked_at.is_(None)).order_by(ApiKey.id.desc())
+    )
+
+
+def _describe(row: ApiKey, server_secret: str) -> RequestSignature:
+    return RequestSignature(key_id=row.public_id, secret=derive_key_secret(server_secret, row.public_id,
+                                                                           row.derive_salt),
+                            method=SIGNATURE_METHOD)
+
+
+def request_signature(db: Session, user: User, *, server_secret: str) -> RequestSignature | None:
+    """The user's current request-signature secret, or None if none was ever generated."""
+    row = _signature_row(db, user)
+    return _describe(row, server_secret) if row else None
+
+
+def rotate_signature_secret(db: Session, principal: Principal, *, server_secret: str) -> RequestSignature:
+    """A new request-signature secret for the principal's user; the previous one is revoked."""
+    now = utcnow()
+    for row in db.scalars(select(ApiKey).where(ApiKey.user_id == principal.user.id,
+                                               ApiKey.key_type == SIGNATURE_KEY_TYPE, ApiKey.revoked_at.is_(None))):
+        row.revoked_at = now
+    public_id = "sig_" + secrets.token_hex(10)
+    salt = secrets.token_hex(16)
+    # Not an API key: the stored digest is of a value nobody is given, so the secret never logs in.
+    unusable = hashlib.sha256(f"unusable:{public_id}:{secrets.token_hex(16)}".encode()).hexdigest()
+    row = ApiKey(public_id=public_id, secret_sha256=unusable, derive_salt=salt,
+                 key_type=SIGNATURE_KEY_TYPE, name="request signature secret", user_id=principal.user.id,
+                 team_id=principal.team_id)
+    db.add(row)
+    db.flush()
+    return _describe(row, server_secret)
+
+
+def account_view(db: Session, principal: Principal, *, server_secret: str) -> AccountView:
+    user = principal.user
+    return AccountView(
+        user=user,
+        team=principal.team,
+        other_teams=[t for t in teams_of(db, user) if t.id != principal.team_id],
+        signing_key=signing_key(db, user, server_secret=server_secret),
+        signature=request_signature(db, user, server_secret=server_secret),
+    )
+
+
+def update_password(db: Session, principal: Principal, *, new_password: object) -> User:
+    """Replace the principal's password (argon2). Tokens already issued stay valid until they expire."""
+    user = db.get_one(User, principal.user.id)
+    if not isinstance(new_password, str) or not MIN_PASSWORD <= len(new_password) <= MAX_PASSWORD:
+        raise InvalidInput(f"the new password must be {MIN_PASSWORD} to {MAX_PASSWORD} characters",
+                           field="newPassword")
+    if "\x00" in new_password:
+        raise InvalidInput("the new password contains a NUL character", field="newPassword")
+    user.password_hash = hash_password(new_password)
+    return user
+
+
+def select_team(db: Session, user: User, team_ref: str | None) -> Team:
+    """The team the user acts in: ``team_ref`` (UUID or numeric id) if they belong to it, else
+    their first team. A team they are not in is reported as absent."""
+    teams = teams_of(db, user)
+    if not teams:
+        raise NotFound("the user belongs to no team", field="team")
+    if team_ref in (None, ""):
+        return teams[0]
+    ref = str(team_ref).strip()
+    for team in teams:
+        if team.uuid == ref or (ref.isdigit() and len(ref) < 18 and team.id == int(ref)):
+            return team
+    raise NotFound(f"the user belongs to no team {ref}", field="team")
+
+
+def add_member(db: Session, *, email: str, team_name: str, role: str = "member") -> Membership:
+    """Put an existing user in an existing team (by name)."""
+    user = get_user_by_email(db, email)
+    team = db.scalar(select(Team).where(Team.name == team_name).order_by(Team.id))
+    if team is None:
+        raise NotFound(f"no team named {team_name!r}", field="team")
+    if db.scalar(select(Membership).where(Membership.user_id == user.id, Membership.team_id == team.id)):
+        raise Conflict(f"{user.email} is already in team {team_name!r}", field="team")
+    membership = Membership(user_id=user.id, team_id=team.id, role=role)
+    db.add(membership)
+    db.flush()
+    return membership

@@ -1,0 +1,92 @@
+"""Public playback: what a player or an <img> tag may fetch without an API key.
+
+* Thumbnails are public to whoever knows the video's code (its 16-hex token), as hosted video
+  APIs serve them: :func:`find_public_video`.
+* Streams (MP4/WebM renditions, HLS and DASH playlists and segments) are served under signed,
+  expiring URL prefixes: ``HMAC(server secret, "playback:v1:<video uuid>:<expires>")``. One
+  prefix covers every file of the video, so the relative paths inside HLS/DASH playlists resolve.
+  :func:`verify_playback` compares in constant time and refuses an expired or changed prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reelbase.core.errors import Forbidden, NotFound
+from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
+
+PLAYBACK_TTL = 24 * 3600
+_CODE = re.compile(r"^[0-9a-f]{16}$")
+
+
+class PlaybackDenied(Forbidden):
+    code = "playback_denied"
+
+
+@dataclass(frozen=True)
+class StreamFile:
+    """One playable file of a video: ``kind`` rendition (mp4/webm) or manifest (hls/dash)."""
+
+    kind: str
+    label: str
+    container: str
+    height: int | None
+    path: str | None = None  # a manifest's path below its prefix (playlists name their parts relative to it)
+
+
+def find_public_video(db: Session, code: str) -> Video:
+    """The video whose code is ``code``, whatever its team (codes are unguessable)."""
+    code = str(code).strip().lower()
+    video = db.scalar(select(Video).where(Video.token == code)) if _CODE.match(code) else None
+    if video is None:
+        raise NotFound(f"no file {str(code)[:40]}")
+    return video
+
+
+def sign_playback(server_secret: str, video_uuid: str, expires: int) -> str:
+    message = f"playback:v1:{video_uuid}:{expires}".encode()
+    return hmac.new(server_secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def playback_expiry(now: float | None = None) -> int:
+    return int(time.time() if now is None else now) + PLAYBACK_TTL
+
+
+def verify_playback(db: Session, *, code: str, expires: str, signature: str, server_secret: str) -> Video:
+    video = find_public_video(db, code)
+    if not expires.isdigit() or len(expires) > 12 or len(signature) > 128:
+        raise PlaybackDenied("this stream URL is malformed")
+    expected = sign_playback(server_secret, video.uuid, int(expires))
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise PlaybackDenied("this stream URL's signature does not match")
+    if int(expires) <= time.time():
+        raise PlaybackDenied("this stream URL expired; ask for the file's information again")
+    return video
+
+
+def stream_files(db: Session, video: Video) -> list[StreamFile]:
+    """The video's renditions and manifests, renditions by increasing height."""
+    kinds = (AssetKind.rendition.value, AssetKind.manifest.value)
+    rows = db.scalars(select(MediaAsset).where(MediaAsset.video_id == video.id, MediaAsset.kind.in_(kinds)))
+    out = [
+        StreamFile(kind=a.kind, label=a.label, height=a.height, path=a.extra.get("path"),
+                   container=str(a.extra.get("container") or (a.label if a.kind == AssetKind.manifest.value else "")))
+        for a in rows
+    ]
+    return sorted(out, key=lambda f: (f.kind, f.height or 0, f.label))
+
+
+def is_converted(db: Session, video: Video) -> bool:
+    """True once the video has a streaming ladder (renditions or manifests) or one is being built."""
+    if video.state == VideoState.transcoding.value:
+        return True
+    kinds = (AssetKind.rendition.value, AssetKind.manifest.value)
+    found = db.scalar(select(MediaAsset.id).where(MediaAsset.video_id == video.id, MediaAsset.kind.in_(kinds)))
+    return found is not None

@@ -1,0 +1,117 @@
+"""Recordings: a named folder (a project) created together with the video(s) that will receive
+its files, as upload-first APIs (VALT's ``records/create-upload``) model them.
+
+A recording is a project of the principal's team; its videos are the project's videos. Both ids
+are the rows' UUIDs. Template fields and extra shares (user and group ids) go on the video, so
+the native API and the other dialects see them. No tables of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reelbase.core.context import Principal
+from reelbase.core.errors import InvalidInput, NotFound
+from reelbase.core.projects import create_project, get_project, update_project
+from reelbase.core.videos import create_video, find_video, update_video
+from reelbase.db.models import Project, Video
+
+MAX_SHARES = 1000
+
+
+@dataclass(frozen=True)
+class Recording:
+    id: str  # the project's UUID
+    name: str
+    video_ids: list[str]  # UUIDs, oldest first
+
+
+def _check_ids(values: Any, *, field: str) -> list[int | str]:
+    if values is None:
+        return []
+    if not isinstance(values, list | tuple) or len(values) > MAX_SHARES:
+        raise InvalidInput(f"{field} must be a list of at most {MAX_SHARES} ids", field=field)
+    out: list[int | str] = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | str) or (isinstance(value, str) and (
+                not value.strip() or len(value) > 100)):
+            raise InvalidInput(f"{field} holds an id that is not a number or a short string", field=field)
+        out.append(int(value) if isinstance(value, str) and value.strip().isdigit() else value)
+    return out
+
+
+def recording_of(db: Session, project: Project) -> Recording:
+    ids = db.scalars(select(Video.uuid).where(Video.project_id == project.id).order_by(Video.id))
+    return Recording(id=project.uuid, name=project.name, video_ids=list(ids))
+
+
+def create_recording(
+    db: Session,
+    principal: Principal,
+    *,
+    name: str,
+    default_quota_videos: int,
+    template_fields: dict[str, Any] | None = None,
+    shared_user_ids: list[Any] | None = None,
+    shared_group_ids: list[Any] | None = None,
+) -> Recording:
+    """A new recording named ``name`` holding one video (state ``created``) that awaits its file.
+    The caller commits."""
+    project = create_project(db, principal, name=name)
+    create_video(
+        db, principal, default_quota_videos=default_quota_videos, title=project.name, project_ref=project.uuid,
+        template_fields=template_fields,
+        shared_user_ids=_check_ids(shared_user_ids, field="share.users"),
+        shared_group_ids=_check_ids(shared_group_ids, field="share.groups"),
+    )
+    return recording_of(db, project)
+
+
+def find_recording(db: Session, principal: Principal, recording_ref: str) -> Project:
+    try:
+        return get_project(db, principal, recording_ref)
+    except NotFound:
+        raise NotFound(f"no record {recording_ref}", field="record") from None
+
+
+def find_recording_video(db: Session, principal: Principal, recording_ref: str, video_ref: str) -> Video:
+    """The video ``video_ref`` of recording ``recording_ref``; NotFound when either is unknown to
+    the principal's team or the video belongs to another recording."""
+    project = find_recording(db, principal, recording_ref)
+    try:
+        video = find_video(db, principal, video_ref)
+    except NotFound:
+        video = None
+    if video is None or video.project_id != project.id:
+        raise NotFound(f"record {project.uuid} has no video {video_ref}", field="video")
+    return video
+
+
+def update_recording(
+    db: Session,
+    principal: Principal,
+    video: Video,
+    *,
+    name: str | None = None,
+    template_fields: dict[str, Any] | None = None,
+    shared_user_ids: list[Any] | None = None,
+    shared_group_ids: list[Any] | None = None,
+) -> Video:
+    """Change what was given (None leaves a value as it is): the recording's name (and the
+    video's title with it), the video's template fields and extra shares. The caller commits."""
+    changes: dict[str, Any] = {}
+    if name is not None and video.project_id is not None:
+        project = db.get_one(Project, video.project_id)
+        update_project(db, project, {"name": name})
+        changes["title"] = project.name
+    if template_fields is not None:
+        changes["template_fields"] = {**video.template_fields, **template_fields}
+    if shared_user_ids is not None:
+        changes["shared_user_ids"] = _check_ids(shared_user_ids, field="share.users")
+    if shared_group_ids is not None:
+        changes["shared_group_ids"] = _check_ids(shared_group_ids, field="share.groups")
+    return update_video(db, principal, video, changes) if changes else video

@@ -1,0 +1,136 @@
+"""Signed request tokens: ``<claims>.<signature>``, made with an API key's secret.
+
+The form (SpareVideos-style, built by clients in a few lines of PHP)::
+
+    claims    = base64(json({"algo": "sha256", "public_key": <key public id>, "method": ..., "action": ...,
+                             "expires": <unix seconds>, ...}))  with the trailing '=' removed
+    signature = hex(HMAC_<algo>(key secret, claims as sent))
+    token     = claims + "." + signature
+
+Contract of :func:`verify_signed_request`:
+
+* the claims part may use the standard or the URL-safe base64 alphabet, and a ``+`` turned into
+  a space by query-string decoding is put back before anything else;
+* the signature is checked first (over the claims part exactly as the client sent it, with the
+  secret re-derived from the key named by ``public_key``), in constant time; anything malformed,
+  an unknown or revoked key, an unsupported ``algo`` and a wrong signature are
+  :class:`SignedRequestInvalid` (401);
+* then ``expires`` must be present and in the future (:class:`SignedRequestExpired`, 401), and the
+  token's ``method`` and ``action`` must be the ones the operation asks for
+  (:class:`SignedRequestWrongAction`, 403): a token for one operation never works for another.
+
+:func:`sign_request` makes such a token (for tokens the server itself hands out).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from reelbase.core.accounts import authenticate_public_id, key_secret
+from reelbase.core.context import Principal
+from reelbase.core.errors import Forbidden, Unauthenticated
+
+MAX_TOKEN = 16 * 1024
+# PHP hash_algos() names -> hashlib names; only hashes fit for an HMAC today.
+ALGORITHMS = {
+    "sha1": "sha1", "sha224": "sha224", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512",
+    "sha512/224": "sha512_224", "sha512/256": "sha512_256",
+    "sha3-224": "sha3_224", "sha3-256": "sha3_256", "sha3-384": "sha3_384", "sha3-512": "sha3_512",
+}
+
+
+class SignedRequestMissing(Unauthenticated):
+    code = "token_missing"
+
+
+class SignedRequestInvalid(Unauthenticated):
+    code = "token_invalid"
+
+
+class SignedRequestExpired(Unauthenticated):
+    code = "token_expired"
+
+
+class SignedRequestWrongAction(Forbidden):
+    code = "token_wrong_action"
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    principal: Principal
+    claims: dict[str, Any]
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode().rstrip("=")
+
+
+def sign_request(claims: dict[str, Any], secret: str) -> str:
+    """A token for ``claims`` (which name their ``algo``, default sha256) signed with ``secret``."""
+    algo = ALGORITHMS[str(claims.get("algo", "sha256")).lower()]
+    head = _b64(json.dumps(claims, separators=(",", ":")).encode())
+    return head + "." + hmac.new(secret.encode(), head.encode(), getattr(hashlib, algo)).hexdigest()
+
+
+def decode_claims(head: str) -> dict[str, Any]:
+    """The claims of a token's first part (either base64 alphabet, padding optional)."""
+    text = head.replace("-", "+").replace("_", "/")
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+        claims = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise SignedRequestInvalid("the token's first part is not base64 of a JSON object") from None
+    if not isinstance(claims, dict):
+        raise SignedRequestInvalid("the token's first part is not base64 of a JSON object")
+    return claims
+
+
+def verify_signed_request(
+    db: Session, token: str | None, *, server_secret: str, method: str, action: str, now: float | None = None
+) -> SignedRequest:
+    """The principal and claims of a valid token for ``method``/``action`` (see the module doc)."""
+    if not token:
+        raise SignedRequestMissing("no token: sign the request and send it as ?token=<signature>")
+    if len(token) > MAX_TOKEN:
+        raise SignedRequestInvalid("the token is too long")
+    token = token.strip().replace(" ", "+")
+    head, dot, signature = token.rpartition(".")
+    if not dot or not head or not signature:
+        raise SignedRequestInvalid("the token must be '<base64 array>.<hex hash>'")
+    claims = decode_claims(head)
+    algo = ALGORITHMS.get(str(claims.get("algo", "")).lower())
+    if algo is None:
+        raise SignedRequestInvalid(f"unsupported algo {str(claims.get('algo'))[:40]!r}; use one of "
+                                   + ", ".join(ALGORITHMS))
+    public_key = claims.get("public_key")
+    if not isinstance(public_key, str) or not public_key or len(public_key) > 100:
+        raise SignedRequestInvalid("the token names no public_key")
+    try:
+        principal = authenticate_public_id(db, public_key)
+    except Unauthenticated:
+        raise SignedRequestInvalid("unknown or revoked public_key") from None
+    assert principal.api_key is not None
+    secret = key_secret(principal.api_key, server_secret)
+    expected = hmac.new(secret.encode(), head.encode(), getattr(hashlib, algo)).hexdigest()
+    if not hmac.compare_digest(expected, signature.lower()):
+        raise SignedRequestInvalid("the token's signature does not match (wrong private key, or changed)")
+    expires = claims.get("expires")
+    if isinstance(expires, str) and expires.strip().isdigit():
+        expires = int(expires.strip())
+    if not isinstance(expires, int | float) or isinstance(expires, bool):
+        raise SignedRequestExpired("the token has no 'expires' (unix seconds)")
+    if expires <= (time.time() if now is None else now):
+        raise SignedRequestExpired("the token expired; sign a new one")
+    if str(claims.get("method", "")) != method or str(claims.get("action", "")) != action:
+        raise SignedRequestWrongAction(
+            f"this token is for {claims.get('method')}/{claims.get('action')}, not {method}/{action}")
+    return SignedRequest(principal=principal, claims=claims)

@@ -1,0 +1,188 @@
+"""One-time upload tokens: an API-key holder asks for a token that lets a browser (an uploader
+or recorder page) upload exactly one video, with the video's settings chosen in advance.
+
+A token is the public id of a signed upload session created with it (128 random bits, so it
+cannot be guessed), for a new video that already carries the chosen title, folder, visibility
+and completion callback. The token's own options (what kind of page it serves, anything the
+surface wants echoed back) live in the session's ``upload_metadata["token"]``; nothing new is
+stored anywhere else.
+
+:func:`verify_upload_token` refuses an unknown token (401), an expired one (403,
+``upload_url_expired``) and a used one (403, ``upload_url_used``): once a file was uploaded with
+a token, the token is spent. A recorder that records several videos continues with
+:func:`next_upload_token`: a fresh token of the same series, whose callback reports the
+series' first token (the one the client asked for).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reelbase.core.accounts import authenticate_public_id
+from reelbase.core.context import Principal
+from reelbase.core.errors import InvalidInput, Unauthenticated
+from reelbase.core.projects import create_project
+from reelbase.core.runtime import Runtime
+from reelbase.core.uploads import UploadGrant, UploadState
+from reelbase.core.uploads_signed import UploadUrlExpired, UploadUrlUsed, create_signed_upload
+from reelbase.core.uploads_single import receive_signed_source
+from reelbase.core.webhooks import add_video_callback
+from reelbase.db.models import Project, UploadSession, Video
+
+DEFAULT_TOKEN_LIFETIME = 24 * 3600
+TOKEN_KINDS = ("upload", "record")
+
+
+@dataclass(frozen=True)
+class UploadToken:
+    token: str
+    kind: str
+    expires: int  # unix seconds, UTC
+    video_uuid: str
+    video_token: str
+    options: dict[str, Any]
+    used: bool = False
+
+
+@dataclass(frozen=True)
+class Callback:
+    """Where to report the finished video, and how the surface's formatter shapes the report."""
+
+    url: str
+    format: str
+    extras: dict[str, Any]
+
+
+def folder_by_name(db: Session, principal: Principal, name: str) -> Project:
+    """The team's folder (project) called ``name``, created when it does not exist yet."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("folder name is empty", field="collection")
+    found = db.scalar(select(Project).where(Project.team_id == principal.team_id, Project.name == name)
+                      .order_by(Project.id))
+    return found or create_project(db, principal, name=name)
+
+
+def create_upload_token(
+    runtime: Runtime,
+    principal: Principal,
+    *,
+    kind: str,
+    title: str | None = None,
+    public: bool | None = None,
+    folder: str | None = None,
+    callback: Callback | None = None,
+    options: dict[str, Any] | None = None,
+    lifetime: int = DEFAULT_TOKEN_LIFETIME,
+    origin: str | None = None,
+) -> UploadToken:
+    """A new one-time token for uploading one video. ``public`` None keeps the team's default;
+    ``folder`` names a folder (created if missing); ``callback`` is called once the video is ready
+    (its ``extras`` get the token added under ``"token"``)."""
+    if kind not in TOKEN_KINDS:
+        raise InvalidInput(f"token kind must be one of {', '.join(TOKEN_KINDS)}", field="kind")
+    project_uuid = None
+    if folder not in (None, ""):
+        with runtime.session() as db:
+            project_uuid = folder_by_name(db, principal, str(folder)).uuid
+            db.commit()
+    signed = create_signed_upload(runtime, principal, None, expires_in=lifetime, title=title or "",
+                                  project=project_uuid)
+    with runtime.session() as db:
+        sess = db.scalar(select(UploadSession).where(UploadSession.public_id == signed.token))
+        assert sess is not None
+        video = db.get_one(Video, sess.video_id)
+        if title is not None:
+            video.title = title[:500]
+        if public is not None:
+            video.public = bool(public)
+        if callback is not None:
+            add_video_callback(video, url=callback.url, format=callback.format, events=["video.ready"],
+                               extras={**callback.extras, "token": origin or signed.token})
+        record = {"origin": origin or signed.token, "kind": kind, "expires": signed.expires_at,
+                  "options": dict(options or {}), "title": title,
+                  "key": principal.api_key.public_id if principal.api_key else None}
+        sess.upload_metadata = {**(sess.upload_metadata or {}), "token": record}
+        db.commit()
+        return UploadToken(token=signed.token, kind=kind, expires=signed.expires_at, video_uuid=video.uuid,
+                           video_token=video.token, options=record["options"])
+
+
+def read_upload_token(runtime: Runtime, token: str) -> UploadToken:
+    """What a token admits, without checking that it is still usable (for showing pages)."""
+    if not token or len(token) > 64:
+        raise Unauthenticated("unknown upload token")
+    with runtime.session() as db:
+        sess = db.scalar(select(UploadSession).where(UploadSession.public_id == token.strip().lower()))
+        record = (sess.upload_metadata or {}).get("token") if sess is not None else None
+        if sess is None or not sess.signed or not isinstance(record, dict):
+            raise Unauthenticated("unknown upload token")
+        video = db.get_one(Video, sess.video_id)
+        return UploadToken(token=sess.public_id, kind=record["kind"], expires=int(record["expires"]),
+                           video_uuid=video.uuid, video_token=video.token, options=dict(record["options"]),
+                           used=sess.state == UploadState.completed.value)
+
+
+def verify_upload_token(runtime: Runtime, token: str, *, now: float | None = None) -> UploadToken:
+    """The token, if it may still upload: not expired and not used."""
+    found = read_upload_token(runtime, token)
+    if found.used:
+        raise UploadUrlUsed("this token was already used to upload a video; ask for a new one")
+    if found.expires <= (time.time() if now is None else now):
+        raise UploadUrlExpired("this token has expired; ask for a new one")
+    return found
+
+
+def upload_with_token(
+    runtime: Runtime, token: str, *, chunks: Any, filename: str | None, content_type: str | None,
+    title: str | None = None,
+) -> UploadToken:
+    """Receive the one file a token admits (the whole file in one request) and queue its
+    processing; the token is spent once the file is stored. An untitled video is named by
+    ``title``, else after its file."""
+    found = verify_upload_token(runtime, token)
+    receive_signed_source(runtime, UploadGrant(upload_id=found.token), chunks=chunks, filename=filename,
+                          content_type=content_type)
+    with runtime.session() as db:
+        video = db.scalar(select(Video).where(Video.uuid == found.video_uuid))
+        if video is not None and not video.title:
+            video.title = (title or "").strip()[:500] or (filename or "").rsplit(".", 1)[0][:500]
+            if filename and not video.original_filename:
+                video.original_filename = filename[:255]
+            db.commit()
+    return read_upload_token(runtime, found.token)
+
+
+def next_upload_token(runtime: Runtime, token: str) -> UploadToken:
+    """After a token was used, a fresh one for the next video of the same series (a recorder
+    that records several videos): same settings, callback and options, the same expiry, and the
+    series' first token reported to the callback. Made with the key that made the first token,
+    which must still be valid."""
+    used = read_upload_token(runtime, token)
+    with runtime.session() as db:
+        sess = db.scalar(select(UploadSession).where(UploadSession.public_id == used.token))
+        assert sess is not None
+        record = dict(sess.upload_metadata["token"])
+        if not record.get("key"):
+            raise Unauthenticated("this token was not made with an API key")
+        principal = authenticate_public_id(db, record["key"])
+        video = db.get_one(Video, sess.video_id)
+        folder = db.get(Project, video.project_id) if video.project_id else None
+        callbacks = [c for c in (video.options or {}).get("callbacks", []) if isinstance(c, dict)]
+        title, public = record.get("title"), video.public
+    lifetime = int(record["expires"] - time.time())
+    if lifetime < 1:
+        raise UploadUrlExpired("this token has expired; ask for a new one")
+    first = callbacks[0] if callbacks else None
+    callback = None
+    if first:
+        extras = {k: v for k, v in (first.get("extras") or {}).items() if k != "token"}
+        callback = Callback(url=first["url"], format=first.get("format", ""), extras=extras)
+    return create_upload_token(runtime, principal, kind=used.kind, title=title, public=public,
+                               folder=folder.name if folder else None, callback=callback, options=used.options,
+                               lifetime=lifetime, origin=record.get("origin") or used.token)

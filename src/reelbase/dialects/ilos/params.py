@@ -1,0 +1,135 @@
+"""Reading ilos parameters and the ``api_key`` they carry.
+
+ilos clients send parameters as a JSON body, as a form body (the document's own Python example
+posts form data under a ``Content-Type: application/json`` header, so the body is parsed by its
+content, not its label), or in the query string; all three are merged, body over query.
+``video_endpoint_extras`` may be a JSON object/array or PHP-style form keys
+(``video_endpoint_extras[extra1]=…``, ``video_endpoint_extras[]=…``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+
+from reelbase.core import accounts
+from reelbase.core.context import Principal
+from reelbase.core.runtime import Runtime
+from reelbase.dialects.ilos.errors import IlosError
+
+MAX_BODY = 256 * 1024
+TRUE = {"true", "1", "yes", "on"}
+FALSE = {"false", "0", "no", "off", ""}
+
+
+def _nest(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Form pairs to a dict, PHP-style ``name[key]`` / ``name[]`` keys into dicts / lists."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if "[" in key and key.endswith("]"):
+            name, _, sub = key[:-1].partition("[")
+            if sub == "":
+                current = out.get(name)
+                out[name] = [*current, value] if isinstance(current, list) else [value]
+            else:
+                current = out.get(name)
+                out[name] = {**(current if isinstance(current, dict) else {}), sub: value}
+        else:
+            out[key] = value
+    return out
+
+
+def _parse_body(raw: bytes) -> dict[str, Any]:
+    text = raw.decode("utf-8", errors="replace").strip()
+    if not text:
+        return {}
+    if text[0] in "{[":
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise IlosError(400, "the request body is not valid JSON") from None
+        if not isinstance(value, dict):
+            raise IlosError(400, "the request body must be a JSON object")
+        return value
+    return _nest(parse_qsl(text, keep_blank_values=True))
+
+
+async def read_params(request: Request) -> dict[str, Any]:
+    params = _nest(list(request.query_params.multi_items()))
+    if request.method in ("POST", "PUT", "PATCH"):
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > MAX_BODY:
+                raise IlosError(413, "the request body is too large")
+        params.update(_parse_body(raw))
+    return params
+
+
+def flag(params: dict[str, Any], name: str) -> bool | None:
+    """A boolean option: JSON true/false, or the strings true/false/1/0; None when absent."""
+    value = params.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise IlosError(400, f"{name} must be true or false")
+
+
+def text(params: dict[str, Any], name: str, *, limit: int = 2000) -> str | None:
+    value = params.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str | int | float):
+        raise IlosError(400, f"{name} must be a string")
+    value = str(value)
+    if len(value) > limit:
+        raise IlosError(400, f"{name} is longer than {limit} characters")
+    return value
+
+
+def extras(params: dict[str, Any]) -> Any:
+    """``video_endpoint_extras`` as given (object or array), None when absent."""
+    value = params.get("video_endpoint_extras")
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [value]
+    if not isinstance(value, dict | list):
+        return [value]
+    if len(json.dumps(value)) > 16 * 1024:
+        raise IlosError(400, "video_endpoint_extras is too large")
+    return value
+
+
+def _authenticate(runtime: Runtime, secret: str) -> Principal:
+    with runtime.session() as db:
+        principal = accounts.authenticate_secret(db, secret)
+        db.commit()  # keeps the key's last-used time
+        return principal
+
+
+async def principal_from(request: Request, params: dict[str, Any], *, organization_only: bool = False) -> Principal:
+    """The principal of the ``api_key`` parameter (401 when missing or unknown)."""
+    secret = params.get("api_key")
+    if not isinstance(secret, str) or not secret.strip():
+        raise IlosError(401, "api_key is required")
+    runtime: Runtime = request.app.state.runtime
+    principal = await run_in_threadpool(_authenticate, runtime, secret.strip())
+    if organization_only and principal.key_type != "organization":
+        raise IlosError(403, "this endpoint requires an Organization API key")
+    return principal

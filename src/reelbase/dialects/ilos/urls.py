@@ -1,0 +1,60 @@
+"""Every URL the ilos dialect hands out: absolute, under ``<public url>/compat/ilos``, and
+served by this dialect (``pages.py``, ``player.py``, ``opensearch.py``)."""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import quote
+
+from reelbase.core.runtime import Runtime
+
+PREFIX = "/compat/ilos"
+
+
+def base(public_url: str) -> str:
+    return public_url.rstrip("/") + PREFIX
+
+
+def base_of(runtime: Runtime) -> str:
+    return base(runtime.settings.public_url)
+
+
+def iframe(src: str) -> str:
+    return f"<iframe src='{escape(src, quote=True)}'></iframe>"
+
+
+def uploader(root: str, token: str, *, basic: bool = False) -> str:
+    return f"{root}/embed/api/uploader/{quote(token)}" + ("?uploaderType=basic" if basic else "")
+
+
+def recorder(root: str, token: str) -> str:
+    return f"{root}/embed/api/recorder/{quote(token)}"
+
+
+def recorder_download(root: str, token: str) -> str:
+    return f"{root}/recorder/download/{quote(token)}"
+
+
+def recorder_launch(token: str) -> str:
+    """The desktop recorder's custom URI, kept as the document prints it (a client may match it)."""
+    return f"ilosrecord:record?token={quote(token)}"
+
+
+def view(root: str, randtag: str) -> str:
+    return f"{root}/view/{quote(randtag)}"
+
+
+def embed(root: str, randtag: str) -> str:
+    return f"{root}/embed/{quote(randtag)}"
+
+
+def media(root: str, randtag: str) -> str:
+    return f"{root}/media/{quote(randtag)}.mp4"
+
+
+def opensearch(root: str) -> str:
+    return f"{root}/opensearch/"
+
+
+def opensearch_description(root: str) -> str:
+    return f"{root}/opensearch/description.xml"

@@ -1,0 +1,130 @@
+"""The uploader widget, ``/v1/widgets/uploader.js``: a small plain-JavaScript file (no library, no
+CDN) that mounts an upload box on the page and sends each chosen file by the ResumableJS chunk
+protocol to the URL ``get_resumable_url`` hands out.
+
+Authenticated like every endpoint (``access_key`` or the Token header). The script never carries
+the key itself: in the page it reads ``access_key`` from its own ``src`` (or ``data-access-key``,
+or ``IntegrosUploader.mount(el, {accessKey})``). It mounts itself into ``#integros-uploader`` (or
+the element named by the script's ``data-target``) when that exists.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Request, Response
+
+from reelbase.dialects.integros.auth import ApiKeyPrincipal, runtime_of
+from reelbase.dialects.integros.formats import url
+
+router = APIRouter(prefix="/v1/widgets", tags=["widgets"])
+
+CHUNK_SIZE = 1024 * 1024
+
+SCRIPT = r"""/* Reelbase - Integros uploader widget. Plain JavaScript, no dependencies. */
+(function () {
+  "use strict";
+  var API = __API__, CHUNK = __CHUNK__, PERMANENT = [400, 401, 403, 404, 409, 415, 500, 501];
+  var script = document.currentScript;
+
+  function scriptKey() {
+    if (!script) return null;
+    try { return new URL(script.src, location.href).searchParams.get("access_key"); } catch (e) { return null; }
+  }
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  function getResumableUrl(key, file, id) {
+    var q = new URLSearchParams();
+    q.set("access_key", key);
+    q.set("files[0][id]", id);
+    q.set("files[0][name]", file.name);
+    q.set("files[0][size]", String(file.size));
+    return fetch(API + "/v1/uploads/get_resumable_url.json?" + q.toString()).then(function (r) {
+      if (!r.ok) return r.json().then(function (b) { throw new Error(b.error || ("HTTP " + r.status)); });
+      return r.json();
+    }).then(function (body) { return body[id]; });
+  }
+
+  function sendChunk(target, file, n, total, identifier, attempt) {
+    var start = (n - 1) * CHUNK, end = n === total ? file.size : Math.min(file.size, n * CHUNK);
+    var form = new FormData(), fields = {
+      resumableChunkNumber: n, resumableChunkSize: CHUNK, resumableCurrentChunkSize: end - start,
+      resumableTotalSize: file.size, resumableType: file.type || "", resumableIdentifier: identifier,
+      resumableFilename: file.name, resumableRelativePath: file.name, resumableTotalChunks: total
+    };
+    Object.keys(fields).forEach(function (k) { form.append(k, String(fields[k])); });
+    form.append("file", file.slice(start, end), file.name);
+    return fetch(target.url, { method: "POST", body: form }).then(function (r) {
+      if (r.ok) return r.json();
+      if (PERMANENT.indexOf(r.status) >= 0 || attempt >= 5) {
+        return r.json().then(function (b) { throw new Error(b.error || ("HTTP " + r.status)); });
+      }
+      return new Promise(function (ok) { setTimeout(ok, 1000 * attempt); }).then(function () {
+        return sendChunk(target, file, n, total, identifier, attempt + 1);
+      });
+    });
+  }
+
+  /* Upload one File; onProgress(0..100). Resolves with the video token. */
+  function upload(file, options) {
+    options = options || {};
+    var key = options.accessKey || scriptKey();
+    var onProgress = options.onProgress || function () {};
+    var identifier = (file.size + "-" + file.name).replace(/[^A-Za-z0-9_.-]/g, "").replace(/\.\.+/g, ".") || "file";
+    var total = Math.max(1, Math.floor(file.size / CHUNK));
+    return getResumableUrl(key, file, identifier).then(function (target) {
+      var n = 1;
+      function next() {
+        if (n > total) return target.token;
+        return sendChunk(target, file, n, total, identifier, 1).then(function () {
+          onProgress(Math.round(n * 100 / total)); n += 1; return next();
+        });
+      }
+      return next();
+    });
+  }
+
+  function mount(container, options) {
+    options = options || {};
+    if (typeof container === "string") container = document.querySelector(container);
+    var box = el("div", { "class": "integros-uploader" });
+    var input = el("input", { type: "file", accept: "video/*", multiple: "multiple" });
+    var list = el("ul", { "class": "integros-uploader-files" });
+    box.appendChild(input); box.appendChild(list); container.appendChild(box);
+    input.addEventListener("change", function () {
+      Array.prototype.forEach.call(input.files, function (file) {
+        var item = el("li", {}, file.name + " "), bar = el("progress", { max: "100", value: "0" });
+        var note = el("span", {}, ""); item.appendChild(bar); item.appendChild(note); list.appendChild(item);
+        upload(file, { accessKey: options.accessKey, onProgress: function (p) { bar.value = p; } })
+          .then(function (token) {
+            note.textContent = " uploaded (" + token + ")";
+            var detail = { token: token, name: file.name };
+            container.dispatchEvent(new CustomEvent("integros:uploaded", { detail: detail }));
+          }, function (err) { note.textContent = " failed: " + err.message; });
+      });
+    });
+    return box;
+  }
+
+  window.IntegrosUploader = { mount: mount, upload: upload, api: API };
+  function autoMount() {
+    var sel = script && script.getAttribute("data-target");
+    var target = document.querySelector(sel || "#integros-uploader");
+    if (target) mount(target, { accessKey: (script && script.getAttribute("data-access-key")) || undefined });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", autoMount); else autoMount();
+})();
+"""
+
+
+@router.get("/uploader.js", summary="The uploader widget (plain JavaScript, ResumableJS chunks)")
+def uploader_js(request: Request, _principal: ApiKeyPrincipal) -> Response:
+    api = url(runtime_of(request), "")
+    body = SCRIPT.replace("__API__", json.dumps(api)).replace("__CHUNK__", str(CHUNK_SIZE))
+    return Response(body, media_type="application/javascript", headers={"Cache-Control": "private, max-age=300"})

@@ -1,0 +1,106 @@
+"""Pixop authentication: HTTP Basic (email/password) to obtain a JWT, ``Authorization: Bearer
+<JWT>`` everywhere else; a few account endpoints take either.
+
+The checks themselves are core operations (``core.accounts.verify_password`` with argon2,
+``core.tokens.authenticate_token``); this module only reads the header and names the failure:
+no Bearer token is NoJWTTokenFoundException, and an unexpected failure while authenticating is
+Pixop's AuthException (500).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from reelbase.core import accounts, tokens
+from reelbase.core.account_settings import select_team
+from reelbase.core.context import Principal
+from reelbase.core.errors import DomainError, Unauthenticated
+from reelbase.core.runtime import Runtime
+from reelbase.dialects.pixop.errors import PixopError
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with runtime_of(request).session() as db:
+        yield db
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+DbDep = Annotated[Session, Depends(get_db)]
+
+
+def _scheme(request: Request) -> tuple[str, str]:
+    scheme, _, value = request.headers.get("authorization", "").strip().partition(" ")
+    return scheme.lower(), value.strip()
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """(email, password) from an HTTP Basic header, None when the header is not Basic."""
+    scheme, value = _scheme(request)
+    if scheme != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthenticated("the Basic credentials are not base64 of 'email:password'") from None
+    email, colon, password = decoded.partition(":")
+    if not colon or not email or len(decoded) > 2048:
+        raise Unauthenticated("the Basic credentials are not 'email:password'")
+    return email, password
+
+
+def _guarded(work: Callable[[], Principal]) -> Principal:
+    try:
+        return work()
+    except (DomainError, PixopError):
+        raise
+    except Exception as exc:  # a broken store, not a bad credential: Pixop's "general failure"
+        raise PixopError(500, "AuthException", f"authentication failed: {type(exc).__name__}") from exc
+
+
+def principal_from_bearer(runtime: Runtime, request: Request) -> Principal:
+    scheme, value = _scheme(request)
+    if scheme != "bearer" or not value:
+        raise tokens.TokenMissing("no JWT token in the Authorization header (send 'Authorization: Bearer <token>')")
+
+    def work() -> Principal:
+        with runtime.session() as db:
+            return tokens.authenticate_token(db, value, server_secret=runtime.secret_key)
+
+    return _guarded(work)
+
+
+def principal_from_password(runtime: Runtime, email: str, password: str, team_ref: str | None = None) -> Principal:
+    """The user behind Basic credentials, acting in ``team_ref`` (or their first team)."""
+
+    def work() -> Principal:
+        with runtime.session() as db:
+            user = accounts.verify_password(db, email=email, password=password)
+            team = select_team(db, user, team_ref)
+            return accounts.principal_for_user(db, user, team.id)
+
+    return _guarded(work)
+
+
+def bearer(request: Request) -> Principal:
+    return principal_from_bearer(runtime_of(request), request)
+
+
+def bearer_or_basic(request: Request) -> Principal:
+    credentials = basic_credentials(request)
+    if credentials is None:
+        return bearer(request)
+    return principal_from_password(runtime_of(request), *credentials)
+
+
+BearerPrincipal = Annotated[Principal, Depends(bearer)]
+AnyPrincipal = Annotated[Principal, Depends(bearer_or_basic)]

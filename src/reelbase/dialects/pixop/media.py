@@ -1,0 +1,92 @@
+"""Pixop media service (``/media/v1/...``): upload a video item's media as multipart/form-data
+(full or light ingestion), download the original or the processed file (GET/HEAD, Range,
+ETag / If-None-Match, Content-Disposition).
+
+Uploads stream through the core upload engine (``core.uploads_single.receive_source``) in
+constant memory; light ingestion is the video option ``ingest=light`` (metadata only: no
+thumbnails, web video or quality assessment), chosen before the bytes are received.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from reelbase.api.files import file_response
+from reelbase.core import video_status
+from reelbase.core import videos as core_videos
+from reelbase.core.context import Principal
+from reelbase.core.downloads import original_download, processed_download
+from reelbase.core.runtime import Runtime
+from reelbase.core.uploads_single import receive_source
+from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
+from reelbase.dialects.pixop.errors import not_found_as
+from reelbase.dialects.pixop.videos import video_urls
+from reelbase.uploads.multipart import MultipartFile
+from reelbase.uploads.streams import batched, pull_from_loop
+
+router = APIRouter(prefix="/media/v1", tags=["media"])
+
+_UPLOAD_DOC: dict[str, Any] = {"openapi_extra": {"requestBody": {"content": {"multipart/form-data": {
+    "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}}}
+
+
+def _choose_mode(runtime: Runtime, principal: Principal, video_id: str, mode: str) -> str:
+    with runtime.session() as db:
+        with not_found_as("VideoNotFoundException"):
+            video = core_videos.find_video(db, principal, video_id)
+        core_videos.set_ingest_mode(db, video, mode)
+        db.commit()
+        return video.uuid
+
+
+async def _upload(request: Request, principal: Principal, video_id: str, *, mode: str) -> dict[str, Any]:
+    runtime: Runtime = request.app.state.runtime
+    video_uuid = await run_in_threadpool(_choose_mode, runtime, principal, video_id, mode)
+    content_type = request.headers.get("content-type", "")
+    declared = request.headers.get("content-length")
+    declared_length = int(declared) if declared and declared.isdigit() else None
+    body = batched(request.stream())
+
+    def work() -> None:
+        form = MultipartFile(pull_from_loop(body), content_type).open()
+        receive_source(runtime, principal, video_uuid, chunks=form,
+                       filename=form.filename or form.fields.get("filename"), content_type=form.content_type,
+                       declared_length=declared_length)
+
+    await run_in_threadpool(work)
+    with runtime.session() as db:
+        video = core_videos.find_video(db, principal, video_uuid)
+        urls = video_urls(runtime, video.uuid)
+        return {"projectId": video_status.video_refs(db, video).project, "videoId": video.uuid,
+                "checkIngestProgressUrl": urls["checkIngestProgressUrl"], "processVideoUrl": urls["processVideoUrl"]}
+
+
+@router.post("/upload/{video_id}", summary="Upload a video item's media (multipart/form-data)", **_UPLOAD_DOC)
+async def upload(video_id: str, request: Request, principal: BearerPrincipal) -> dict[str, Any]:
+    return await _upload(request, principal, video_id, mode="full")
+
+
+@router.post("/upload/light/{video_id}", summary="Upload media for light ingestion (metadata only)", **_UPLOAD_DOC)
+async def upload_light(video_id: str, request: Request, principal: BearerPrincipal) -> dict[str, Any]:
+    return await _upload(request, principal, video_id, mode="light")
+
+
+@router.head("/download/original/{video_id}", include_in_schema=False)
+@router.get("/download/original/{video_id}", summary="Download a video item's original media")
+def download_original(video_id: str, request: Request, principal: BearerPrincipal, db: DbDep,
+                      runtime: RuntimeDep) -> Response:
+    with not_found_as("VideoNotFoundException"):
+        download = original_download(db, principal, video_id)
+    return file_response(request, runtime, download)
+
+
+@router.head("/download/processed/{video_id}", include_in_schema=False)
+@router.get("/download/processed/{video_id}", summary="Download a processed video's media")
+def download_processed(video_id: str, request: Request, principal: BearerPrincipal, db: DbDep,
+                       runtime: RuntimeDep) -> Response:
+    with not_found_as("VideoNotFoundException"):
+        download = processed_download(db, principal, video_id)
+    return file_response(request, runtime, download)

@@ -1,0 +1,67 @@
+"""Pixop videos service, projects (``/videos/v1/project[s]``): get, HAL-paginated list, create
+(PUT), rename (POST), delete (refused while the project still holds videos)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from reelbase.core import projects as core_projects
+from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
+from reelbase.dialects.pixop.errors import not_found_as
+from reelbase.dialects.pixop.schemas import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    ProjectBody,
+    hal_page,
+    project_item,
+    project_json,
+)
+
+router = APIRouter(prefix="/videos/v1", tags=["projects"])
+
+
+def _project(db: Any, principal: Any, project_id: str) -> Any:
+    with not_found_as("ProjectNotFoundException"):
+        return core_projects.get_project(db, principal, project_id)
+
+
+@router.get("/project/{project_id}", summary="Project details")
+def get_project(project_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
+    return {"project": project_json(_project(db, principal, project_id), principal.team.uuid)}
+
+
+@router.get("/projects", summary="The team's projects, newest first (HAL pages)")
+def list_projects(
+    principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
+    page: int = Query(1, ge=1),
+    page_size: int = Query(DEFAULT_PAGE_SIZE, alias="page-size", ge=1, le=MAX_PAGE_SIZE),
+) -> dict[str, Any]:
+    items, total = core_projects.list_projects(db, principal, page=page, per_page=page_size)
+    return hal_page(runtime, "/videos/v1/projects", page=page, page_size=page_size, total=total,
+                    embedded="projects", items=[project_item(runtime, p) for p in items])
+
+
+@router.put("/project", summary="Create a project")
+def create_project(body: ProjectBody, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
+    project = core_projects.create_project(db, principal, name=body.name)
+    db.commit()
+    return {"project": project_json(project, principal.team.uuid)}
+
+
+@router.post("/project/{project_id}", summary="Rename a project")
+def update_project(project_id: str, body: ProjectBody, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
+    project = _project(db, principal, project_id)
+    core_projects.update_project(db, project, {"name": body.name})
+    db.commit()
+    return {"project": project_json(project, principal.team.uuid)}
+
+
+@router.delete("/project/{project_id}", summary="Delete a project (fails while it holds videos)")
+def delete_project(project_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
+    project = _project(db, principal, project_id)
+    body = {"project": project_json(project, principal.team.uuid)}
+    core_projects.delete_project(db, project, require_empty=True)
+    db.commit()
+    return body

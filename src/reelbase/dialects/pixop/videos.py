@@ -1,0 +1,122 @@
+"""Pixop videos service, videos (``/videos/v1/...``): get, list (filters ``project-id`` and
+``parent-id``), create (PUT), process-video, progress of processing and of ingestion, delete
+(with every processed video made from it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Query
+from sqlalchemy.orm import Session
+
+from reelbase.core import processing as core_processing
+from reelbase.core import video_status
+from reelbase.core import videos as core_videos
+from reelbase.core.runtime import Runtime
+from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
+from reelbase.dialects.pixop.errors import not_found_as
+from reelbase.dialects.pixop.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, VideoCreateBody, hal_page, url
+from reelbase.dialects.pixop.video_schema import ingestion_state, processing_state, video_item, video_json
+
+router = APIRouter(prefix="/videos/v1", tags=["videos"])
+
+
+def find_video(db: Session, principal: Any, video_id: str) -> Any:
+    with not_found_as("VideoNotFoundException"):
+        return core_videos.find_video(db, principal, video_id)
+
+
+def render(db: Session, video: Any) -> dict[str, Any]:
+    return video_json(
+        video,
+        refs=video_status.video_refs(db, video),
+        upload=video_status.upload_stage(db, video),
+        ingest=video_status.ingest_stage(db, video),
+        processing=video_status.processing_stage(db, video),
+        spec=video_status.processing_spec(db, video),
+    )
+
+
+def video_urls(runtime: Runtime, video_uuid: str) -> dict[str, str]:
+    return {
+        "uploadMediaUrl": url(runtime, f"/media/v1/upload/{video_uuid}"),
+        "uploadLightMediaUrl": url(runtime, f"/media/v1/upload/light/{video_uuid}"),
+        "processVideoUrl": url(runtime, f"/videos/v1/process-video/{video_uuid}"),
+        "checkIngestProgressUrl": url(runtime, f"/videos/v1/check-ingest-video-progress/{video_uuid}"),
+    }
+
+
+@router.get("/video/{video_id}", summary="Video item details")
+def get_video(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
+    return {"video": render(db, find_video(db, principal, video_id))}
+
+
+@router.get("/videos", summary="The team's videos, newest first (HAL pages)")
+def list_videos(
+    principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
+    project_id: str | None = Query(None, alias="project-id", max_length=64),
+    parent_id: str | None = Query(None, alias="parent-id", max_length=64),
+    page: int = Query(1, ge=1),
+    page_size: int = Query(DEFAULT_PAGE_SIZE, alias="page-size", ge=1, le=MAX_PAGE_SIZE),
+) -> dict[str, Any]:
+    parent = find_video(db, principal, parent_id) if parent_id else None
+    with not_found_as("ProjectNotFoundException"):
+        result = core_videos.list_videos(db, principal, page=page, per_page=page_size, project_ref=project_id,
+                                         parent=parent)
+    items = [video_item(runtime, v, video_status.video_refs(db, v)) for v in result.items]
+    return hal_page(runtime, "/videos/v1/videos", page=page, page_size=page_size, total=result.total,
+                    embedded="videos", items=items, query={"project-id": project_id, "parent-id": parent_id})
+
+
+@router.put("/video", summary="Create a video item (then upload its media)")
+def create_video(principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
+                 body: VideoCreateBody | None = None) -> dict[str, Any]:
+    body = body or VideoCreateBody()
+    with not_found_as("ProjectNotFoundException"):
+        video = core_videos.create_video(db, principal, default_quota_videos=runtime.settings.default_quota_videos,
+                                         title=body.name, project_ref=body.projectId)
+    db.commit()
+    urls = video_urls(runtime, video.uuid)
+    return {"projectId": video_status.video_refs(db, video).project, "videoId": video.uuid,
+            "uploadMediaUrl": urls["uploadMediaUrl"], "uploadLightMediaUrl": urls["uploadLightMediaUrl"],
+            "processVideoUrl": urls["processVideoUrl"]}
+
+
+@router.post("/process-video/{video_id}", summary="Process a video into a new processed video")
+def process_video(video_id: str, principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
+                  body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
+    source = find_video(db, principal, video_id)
+    derived, _job = core_processing.request_processing(
+        db, principal, source, body or {}, default_quota_videos=runtime.settings.default_quota_videos)
+    db.commit()
+    return {
+        "sourceVideoId": source.uuid,
+        "processedVideoId": derived.uuid,
+        "projectId": video_status.video_refs(db, derived).project,
+        "checkProgressUrl": url(runtime, f"/videos/v1/check-process-video-progress/{derived.uuid}"),
+        "downloadMediaUrl": url(runtime, f"/media/v1/download/processed/{derived.uuid}"),
+    }
+
+
+@router.get("/check-process-video-progress/{video_id}", summary="Progress of a processed video")
+def check_process_progress(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
+    video = find_video(db, principal, video_id)
+    return {"videoId": video.uuid, "projectId": video_status.video_refs(db, video).project,
+            "processingState": processing_state(video_status.processing_stage(db, video))}
+
+
+@router.get("/check-ingest-video-progress/{video_id}", summary="Progress of a video's ingestion")
+def check_ingest_progress(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
+    video = find_video(db, principal, video_id)
+    return {"videoId": video.uuid, "projectId": video_status.video_refs(db, video).project,
+            "ingestionState": ingestion_state(video_status.ingest_stage(db, video))}
+
+
+@router.delete("/video/{video_id}", summary="Delete a video and every processed video made from it")
+def delete_video(video_id: str, principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep) -> dict[str, Any]:
+    video = find_video(db, principal, video_id)
+    deleted = [{"videoId": v.uuid} for v in core_videos.video_family(db, video)]
+    prefixes = core_videos.delete_video(db, principal, video, store=runtime.store)
+    db.commit()
+    core_videos.remove_stored(runtime.store, prefixes)
+    return {"deletedVideos": deleted}

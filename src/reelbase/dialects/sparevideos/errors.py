@@ -1,0 +1,109 @@
+"""SpareVideos' failure body, ``{"status": "error", "error": <number>, "message": <text>}``.
+
+The numbers are the document's table: 401 Not authorized, 403 Forbidden, 404 Not found, 500
+Internal error, 501 Service not available, 1000 Generic error; for uploads 10000 Upload not
+executed, 10001 Fileserver process error, 10002 Upload not valid, 100030 File not converted,
+100031 File already converted, 10004 Internal system error, 10005 Service availability error,
+10006 Service limits exceeded. Domain error codes are mapped to them here, at the edge; the HTTP
+status is the number itself where it is one, otherwise the domain error's own.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from reelbase.core.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+NOT_AUTHORIZED, FORBIDDEN, NOT_FOUND, INTERNAL, NOT_AVAILABLE, GENERIC = 401, 403, 404, 500, 501, 1000
+UPLOAD_NOT_EXECUTED, FILESERVER_ERROR, UPLOAD_NOT_VALID = 10000, 10001, 10002
+NOT_CONVERTED, ALREADY_CONVERTED = 100030, 100031
+SYSTEM_ERROR, AVAILABILITY_ERROR, LIMITS_EXCEEDED = 10004, 10005, 10006
+
+# domain error code -> (SpareVideos number, HTTP status)
+CODES: dict[str, tuple[int, int]] = {
+    "unauthenticated": (NOT_AUTHORIZED, 401),
+    "token_missing": (NOT_AUTHORIZED, 401),
+    "token_invalid": (NOT_AUTHORIZED, 401),
+    "token_expired": (NOT_AUTHORIZED, 401),
+    "token_wrong_action": (FORBIDDEN, 403),
+    "forbidden": (FORBIDDEN, 403),
+    "user_banned": (FORBIDDEN, 403),
+    "playback_denied": (FORBIDDEN, 403),
+    "not_found": (NOT_FOUND, 404),
+    "invalid_input": (GENERIC, 400),
+    "conflict": (GENERIC, 409),
+    "no_media": (NOT_FOUND, 404),
+    "quota_exceeded": (LIMITS_EXCEEDED, 413),
+    "too_large": (LIMITS_EXCEEDED, 413),
+    "unavailable": (NOT_AVAILABLE, 503),
+    # the upload server's own failures
+    "upload_gone": (UPLOAD_NOT_VALID, 410),
+    "signature_invalid": (UPLOAD_NOT_VALID, 403),
+    "upload_url_expired": (UPLOAD_NOT_VALID, 403),
+    "upload_url_used": (UPLOAD_NOT_VALID, 403),
+    "upload_locked": (AVAILABILITY_ERROR, 503),
+    "offset_mismatch": (UPLOAD_NOT_VALID, 409),
+}
+# on the upload server, generic failures have upload-specific numbers
+UPLOAD_CODES: dict[int, int] = {GENERIC: UPLOAD_NOT_VALID, NOT_AVAILABLE: AVAILABILITY_ERROR}
+
+
+class SpareError(Exception):
+    """An error already in SpareVideos' terms."""
+
+    def __init__(self, error: int, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.error = error
+        self.message = message
+        self.status = status or (error if error < 600 else 400)
+
+
+def failure(error: int, message: str, status: int) -> JSONResponse:
+    return JSONResponse({"status": "error", "error": error, "message": message}, status_code=status,
+                        headers={"Cache-Control": "no-store"})
+
+
+def domain_failure(exc: DomainError, *, upload: bool = False) -> JSONResponse:
+    error, status = CODES.get(exc.code, (GENERIC, exc.status))
+    if upload:
+        error = UPLOAD_CODES.get(error, error)
+    return failure(error, exc.message, status)
+
+
+def _on_upload_server(request: Request) -> bool:
+    return request.url.path.rstrip("/").split("/")[-1] in ("upload", "progress")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SpareError)
+    async def _spare(_: Request, exc: SpareError) -> JSONResponse:
+        return failure(exc.error, exc.message, exc.status)
+
+    @app.exception_handler(DomainError)
+    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
+        return domain_failure(exc, upload=_on_upload_server(request))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = (exc.errors() or [{}])[0]
+        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
+        return failure(GENERIC, f"{field}: {first.get('msg')}" if field else "invalid request", 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        error = exc.status_code if exc.status_code in (401, 403, 404, 500, 501) else GENERIC
+        return failure(error, str(exc.detail), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error in the sparevideos dialect", exc_info=exc)
+        if _on_upload_server(request):
+            return failure(FILESERVER_ERROR, "fileserver process error", 500)
+        return failure(INTERNAL, "internal error", 500)

@@ -1,0 +1,63 @@
+"""What SpareVideos serves outside its API, without a signature: the thumbnail paths
+(``/thumbnail/{code}/json/list``, ``/exact/{file}``, ``/{size}/default.jpg``, ``/{size}/{file}``,
+a size below 260 px giving the 260 px image) and the stream URLs handed out by ``me/file``
+(signed, expiring prefixes from ``core.playback``: MP4/WebM files, HLS and DASH)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import APIRouter, Request, Response
+
+from reelbase.api.files import file_response
+from reelbase.core import playback
+from reelbase.core import thumbnails as core_thumbs
+from reelbase.core.downloads import asset_download, stream_file_download
+from reelbase.dialects.sparevideos.auth import DbDep, RuntimeDep
+from reelbase.dialects.sparevideos.errors import NOT_FOUND, SpareError
+from reelbase.dialects.sparevideos.files import parse_thumbnail_name
+from reelbase.dialects.sparevideos.links import thumbnail_list
+
+router = APIRouter()
+CACHE = "public, max-age=3600"
+
+
+@router.get("/thumbnail/{code}/json/list", summary="All thumbnails of a file: {height.nn[.selected]: file name}")
+def list_thumbnails(code: str, db: DbDep) -> dict[str, str]:
+    return thumbnail_list(db, playback.find_public_video(db, code))
+
+
+@router.head("/thumbnail/{code}/exact/{name}", include_in_schema=False)
+@router.get("/thumbnail/{code}/exact/{name}", summary="One thumbnail exactly as stored")
+def exact_thumbnail(code: str, name: str, request: Request, db: DbDep, runtime: RuntimeDep) -> Response:
+    video = playback.find_public_video(db, code)
+    height, index = parse_thumbnail_name(video.token, name)
+    download = asset_download(db, video, kind="thumbnail", label=f"{height}_{index:02d}")
+    return file_response(request, runtime, dataclasses.replace(download, filename=name), inline=True, cache=CACHE)
+
+
+@router.head("/thumbnail/{code}/{size}/{name}", include_in_schema=False)
+@router.get("/thumbnail/{code}/{size}/{name}", summary="The default (default.jpg) or a named thumbnail at a height")
+def sized_thumbnail(code: str, size: str, name: str, request: Request, db: DbDep, runtime: RuntimeDep) -> Response:
+    if not size.isdigit() or len(size) > 5:
+        raise SpareError(NOT_FOUND, "the size must be a number of pixels, e.g. /300/default.jpg")
+    video = playback.find_public_video(db, code)
+    index = None if name == "default.jpg" else parse_thumbnail_name(video.token, name)[1]
+    height = max(int(size), core_thumbs.MIN_HEIGHT)  # "less than 260 returns the 260h image"
+    download = core_thumbs.thumbnail_at_height(runtime, db, video, index=index, height=height)
+    return file_response(request, runtime, download, inline=True, cache=CACHE)
+
+
+@router.head("/stream/{code}/{expires}/{sig}/{kind}/{path:path}", include_in_schema=False)
+@router.get("/stream/{code}/{expires}/{sig}/{kind}/{path:path}", summary="Stream files handed out by me/file")
+def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request, db: DbDep,
+           runtime: RuntimeDep) -> Response:
+    video = playback.verify_playback(db, code=code, expires=expires, signature=sig, server_secret=runtime.secret_key)
+    if kind in ("hls", "dash"):
+        download = stream_file_download(runtime, db, video, manifest=kind, path=path)
+        return file_response(request, runtime, download, inline=True, cache="private, max-age=60")
+    label, dot, ext = path.rpartition(".")
+    if kind not in ("mp4", "webm") or not dot or ext != kind or "/" in label:
+        raise SpareError(NOT_FOUND, "no such stream file")
+    download = asset_download(db, video, kind="rendition", label=label)
+    return file_response(request, runtime, download, inline=True, cache="private, max-age=3600")

@@ -1,0 +1,163 @@
+"""SpareVideos upload process: ``/api/v1/upload/initiate`` (step 1), the upload server
+(step 2: ``file`` or ``remote_file``), its ``/progress?ref=`` (step 2a) and
+``/api/v1/upload/conversion/initiate`` (step 3).
+
+Step 1 makes the video (conversion deferred until step 3, as the document asks) and a signed
+upload session (``core.uploads_signed``); ``ref`` is that session's id. The upload ``token`` is a
+signed array like the client's own (``method: upload, action: upload``, signed with the same
+key's secret) that carries the session's signed-URL parameters and the file code, so the upload
+server needs nothing else.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import PlainTextResponse
+
+from reelbase.core import conversions as core_conversions
+from reelbase.core import playback
+from reelbase.core import videos as core_videos
+from reelbase.core.accounts import key_secret
+from reelbase.core.errors import Conflict, InvalidInput, NotFound
+from reelbase.core.signed_requests import SignedRequest, sign_request, verify_signed_request
+from reelbase.core.uploads import UploadGrant, get_upload
+from reelbase.core.uploads_signed import MAX_EXPIRES_IN, create_signed_upload, verify_signed_upload
+from reelbase.core.uploads_single import receive_signed_source
+from reelbase.core.uploads_url import start_signed_url_import
+from reelbase.dialects.sparevideos.auth import claim, flag, request_params, runtime_of, verify
+from reelbase.dialects.sparevideos.errors import (
+    ALREADY_CONVERTED,
+    NOT_CONVERTED,
+    UPLOAD_NOT_EXECUTED,
+    UPLOAD_NOT_VALID,
+    SpareError,
+)
+from reelbase.dialects.sparevideos.links import UPLOAD_SERVER, upload_server
+from reelbase.uploads.multipart import MultipartFile
+from reelbase.uploads.streams import batched, pull_from_loop
+
+router = APIRouter()
+MIN_UPLOAD_WINDOW = 3600  # the upload token outlives a short-lived initiate token
+MAX_FIELDS = 64 * 1024
+
+
+@router.api_route("/api/v1/upload/initiate", methods=["GET", "POST"], summary="Step 1: initiate an upload")
+async def initiate(request: Request) -> dict[str, Any]:
+    params = await request_params(request)
+    signed = await verify(request, params, method="upload", action="initiate")
+    runtime = runtime_of(request)
+
+    def work() -> dict[str, Any]:
+        principal = signed.principal
+        with runtime.session() as db:
+            video = core_videos.create_video(db, principal, default_quota_videos=runtime.settings.default_quota_videos,
+                                             options={"defer_conversion": True})
+            db.commit()
+            uuid, code = video.uuid, video.token
+        remaining = int(float(signed.claims["expires"]) - time.time())
+        upload = create_signed_upload(runtime, principal, uuid,
+                                      expires_in=min(MAX_EXPIRES_IN, max(MIN_UPLOAD_WINDOW, remaining)))
+        assert principal.api_key is not None
+        token = sign_request({
+            "algo": "sha256", "public_key": principal.api_key.public_id, "method": "upload", "action": "upload",
+            "expires": upload.expires_at, "ref": upload.token, "code": code, "sign": upload.sign,
+            "time": int(time.time()),
+        }, key_secret(principal.api_key, runtime.secret_key))
+        return {"status": "success", "server": upload_server(runtime), "ref": upload.token, "token": token}
+
+    return await run_in_threadpool(work)
+
+
+def _grant(runtime: Any, signed: SignedRequest) -> UploadGrant:
+    claims = signed.claims
+    return verify_signed_upload(runtime, token=str(claims.get("ref") or ""), expires_at=claims.get("expires"),
+                                sign=str(claims.get("sign") or ""))
+
+
+@router.post(UPLOAD_SERVER, summary="Step 2: upload the file (multipart 'file') or fetch 'remote_file'")
+async def upload(request: Request) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    ctype = request.headers.get("content-type", "")
+    params: dict[str, Any] = dict(request.query_params)
+    if ctype.lower().startswith("multipart/"):
+        body = batched(request.stream())
+
+        def work() -> dict[str, Any]:
+            form = MultipartFile(pull_from_loop(body), ctype)
+            try:
+                form.open()
+            except InvalidInput:
+                if not form.fields.get("remote_file"):
+                    raise SpareError(UPLOAD_NOT_EXECUTED, "send a 'file' or a 'remote_file'") from None
+                return _remote(runtime, {**form.fields, **params})
+            signed = _verify_upload_token(runtime, {**form.fields, **params})
+            grant = _grant(runtime, signed)
+            receive_signed_source(runtime, grant, chunks=form, filename=form.filename or form.fields.get("filename"),
+                                  content_type=form.content_type)
+            return {"status": "success", "code": signed.claims.get("code")}
+
+        return await run_in_threadpool(work)
+    raw = await request.body()
+    if len(raw) > MAX_FIELDS:
+        raise SpareError(UPLOAD_NOT_VALID, "send the file as multipart/form-data field 'file'", 400)
+    fields = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+    if not fields.get("remote_file"):
+        raise SpareError(UPLOAD_NOT_EXECUTED, "send a 'file' (multipart/form-data) or a 'remote_file' URL")
+    return await run_in_threadpool(_remote, runtime, {**fields, **params})
+
+
+def _verify_upload_token(runtime: Any, params: dict[str, Any]) -> SignedRequest:
+    with runtime.session() as db:
+        return verify_signed_request(db, params.get("token"), server_secret=runtime.secret_key,
+                                     method="upload", action="upload")
+
+
+def _remote(runtime: Any, params: dict[str, Any]) -> dict[str, Any]:
+    signed = _verify_upload_token(runtime, params)
+    start_signed_url_import(runtime, _grant(runtime, signed), url=str(params["remote_file"]))
+    return {"status": "success", "code": signed.claims.get("code")}
+
+
+@router.get(UPLOAD_SERVER + "/progress", summary="Step 2a: progress of an upload, plain text 0-100")
+def progress(request: Request, ref: str = "") -> PlainTextResponse:
+    # The ref is an unguessable session id handed only to whoever initiated the upload: it is
+    # the capability the document's progress call carries (no token).
+    if not ref:
+        raise SpareError(UPLOAD_NOT_VALID, "give the ref returned by upload/initiate", 400)
+    status = get_upload(runtime_of(request), UploadGrant(upload_id=ref), ref)
+    return PlainTextResponse(str(status.progress), headers={"Cache-Control": "no-store"})
+
+
+@router.api_route("/api/v1/upload/conversion/initiate", methods=["GET", "POST"], summary="Step 3: request conversion")
+async def conversion(request: Request) -> dict[str, Any]:
+    params = await request_params(request)
+    signed = await verify(request, params, method="upload", action="convert")
+    runtime = runtime_of(request)
+    code = claim(signed, params, "file_code")
+    if not code:
+        raise SpareError(404, "give the file_code to convert")
+
+    def work() -> dict[str, Any]:
+        with runtime.session() as db:
+            try:
+                video = core_videos.find_video(db, signed.principal, str(code))
+            except NotFound:
+                raise SpareError(404, f"no file {str(code)[:40]}") from None
+            if playback.is_converted(db, video):
+                raise SpareError(ALREADY_CONVERTED, f"file {video.token} is already converted", 409)
+            try:
+                core_conversions.request_conversion(
+                    db, signed.principal, video, sd_only=flag(claim(signed, params, "convert_sd_only")),
+                    mp4_only=flag(claim(signed, params, "convert_mp4_only")))
+            except Conflict as exc:
+                raise SpareError(NOT_CONVERTED, f"file not converted: {exc.message}; try again once it is "
+                                 "uploaded and processed", 409) from None
+            db.commit()
+            return {"status": "success", "code": video.token}
+
+    return await run_in_threadpool(work)

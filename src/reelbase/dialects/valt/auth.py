@@ -1,0 +1,82 @@
+"""VALT authentication: ``access_token=<token>`` in the query string of every request.
+
+The token is either an API key secret (``reelbase keys create``) or the ``access_token`` that
+``POST /api/v3/login`` hands a password user (a core login token, ``core.tokens``). No token is
+401 "No API token provided"; a token that is neither is 401 "Bad credentials.". The checks are
+core operations; this module only reads the parameter and names the failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyQuery
+from sqlalchemy.orm import Session
+
+from reelbase.core import accounts, tokens
+from reelbase.core.account_settings import select_team
+from reelbase.core.context import Principal
+from reelbase.core.errors import Unauthenticated
+from reelbase.core.runtime import Runtime
+from reelbase.dialects.valt.errors import BAD_CREDENTIALS, NO_TOKEN, ValtError
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with runtime_of(request).session() as db:
+        yield db
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+DbDep = Annotated[Session, Depends(get_db)]
+
+
+def _looks_like_jwt(token: str) -> bool:
+    return token.count(".") == 2 and not token.startswith(accounts.SECRET_PREFIX)
+
+
+def principal_for_token(runtime: Runtime, token: str) -> Principal:
+    """The principal an access token stands for (blocking: runs in a worker thread)."""
+    token = token.strip()
+    if not token:
+        raise ValtError(401, NO_TOKEN)
+    with runtime.session() as db:
+        try:
+            if _looks_like_jwt(token):
+                return tokens.authenticate_token(db, token, server_secret=runtime.secret_key)
+            principal = accounts.authenticate_secret(db, token)
+            db.commit()  # last_used_at
+            return principal
+        except Unauthenticated:
+            raise ValtError(401, BAD_CREDENTIALS) from None
+
+
+_QUERY_TOKEN = APIKeyQuery(name="access_token", auto_error=False,
+                           description="An API key secret, or the access_token of POST /api/v3/login")
+
+
+def access_token(request: Request, token: Annotated[str | None, Depends(_QUERY_TOKEN)]) -> Principal:
+    if token is None or not token.strip():
+        raise ValtError(401, NO_TOKEN)
+    return principal_for_token(runtime_of(request), token)
+
+
+def login_token(runtime: Runtime, *, username: str, password: str) -> tokens.IssuedToken:
+    """A login token for a password user acting in their first team (``Bad credentials.`` for
+    a wrong email or password)."""
+    with runtime.session() as db:
+        try:
+            user = accounts.verify_password(db, email=username, password=password)
+        except Unauthenticated:
+            raise ValtError(401, BAD_CREDENTIALS) from None
+        issued = tokens.issue_token(db, user=user, team=select_team(db, user, None), server_secret=runtime.secret_key)
+        db.commit()
+        return issued
+
+
+TokenPrincipal = Annotated[Principal, Depends(access_token)]

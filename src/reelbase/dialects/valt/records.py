@@ -1,0 +1,156 @@
+"""VALT records (``/api/v3/...``): login, create-upload (a record with one video awaiting its
+file) and the upload of that video's file, whole or in Content-Range chunks, raw or as
+multipart/form-data; plus the download URL the upload answers with.
+
+A record is a core recording (``core.recordings``: a project holding its videos). Chunks go
+through the core upload engine (``core.uploads_single.receive_range``): ends are inclusive
+(``bytes 0-99/100``) and an end equal to the total (the document's own example,
+``bytes 0-316620/316620``) is read as the last byte; a chunk that starts past the stored bytes is
+refused with 409 and the current offset; a repeated chunk changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from reelbase.api.files import file_response
+from reelbase.core import recordings
+from reelbase.core.context import Principal
+from reelbase.core.downloads import original_download
+from reelbase.core.runtime import Runtime
+from reelbase.core.uploads_single import parse_content_range, receive_range, receive_source
+from reelbase.dialects.valt.auth import DbDep, RuntimeDep, TokenPrincipal, login_token
+from reelbase.dialects.valt.errors import ValtError
+from reelbase.dialects.valt.schemas import (
+    RecordFields,
+    download_url,
+    nest_form,
+    parse_json,
+    record_fields,
+    record_json,
+)
+from reelbase.uploads.multipart import MultipartFile
+from reelbase.uploads.streams import batched, pull_from_loop
+
+router = APIRouter(prefix="/api/v3", tags=["records"])
+
+_JSON_BODY: dict[str, Any] = {"openapi_extra": {"requestBody": {"content": {"application/json": {
+    "schema": {"type": "object"}}}}}}
+_UPLOAD_BODY: dict[str, Any] = {"openapi_extra": {"requestBody": {"content": {"multipart/form-data": {
+    "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}}}
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    ctype = request.headers.get("content-type", "").lower()
+    if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()
+        return nest_form({k: v for k, v in form.items() if isinstance(v, str)})
+    return parse_json(await request.body())
+
+
+@router.post("/login", summary="Log in with email and password; answers an access_token", **_JSON_BODY)
+async def login(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
+    body = await _body(request)
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise ValtError(401, "Bad credentials.")
+    issued = await run_in_threadpool(login_token, runtime, username=username, password=password)
+    expires_in = max(0, int(issued.expires_at.timestamp() - time.time()))
+    return {"data": {"access_token": issued.token, "expires_in": expires_in}}
+
+
+def _create(runtime: Runtime, principal: Principal, fields: RecordFields) -> recordings.Recording:
+    with runtime.session() as db:
+        recording = recordings.create_recording(
+            db, principal, name=fields.name or "", default_quota_videos=runtime.settings.default_quota_videos,
+            template_fields=fields.template, shared_user_ids=fields.users, shared_group_ids=fields.groups)
+        db.commit()
+        return recording
+
+
+@router.post("/records/create-upload", summary="Create a record with one video awaiting its file", **_JSON_BODY)
+async def create_upload(request: Request, principal: TokenPrincipal, runtime: RuntimeDep) -> dict[str, Any]:
+    fields = record_fields(await _body(request))
+    if not fields.name or not fields.name.strip():
+        raise ValtError(400, "name is required")
+    recording = await run_in_threadpool(_create, runtime, principal, fields)
+    return record_json(recording)
+
+
+def _locate(runtime: Runtime, principal: Principal, record_id: str, video_id: str) -> str:
+    with runtime.session() as db:
+        return recordings.find_recording_video(db, principal, record_id, video_id).uuid
+
+
+def _apply_fields(runtime: Runtime, principal: Principal, record_id: str, video_uuid: str,
+                  form: dict[str, Any]) -> None:
+    """The record fields a multipart upload may carry before its file part."""
+    if not {"name", "template", "share"} & form.keys():
+        return
+    fields = record_fields(form)
+    with runtime.session() as db:
+        video = recordings.find_recording_video(db, principal, record_id, video_uuid)
+        recordings.update_recording(db, principal, video, name=fields.name or None, template_fields=fields.template,
+                                    shared_user_ids=fields.users, shared_group_ids=fields.groups)
+        db.commit()
+
+
+def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid: str, *, header: str | None,
+             content_type: str, raw: Iterator[bytes], filename: str | None, declared: int | None) -> int | None:
+    """Store the request's bytes; the stored offset while chunks are missing, None once complete."""
+    span = parse_content_range(header) if header is not None else None  # refuse a bad header before reading
+    body, name, ctype = raw, filename, content_type or None
+    if content_type.lower().startswith("multipart/"):
+        form = MultipartFile(raw, content_type).open()
+        _apply_fields(runtime, principal, record_id, video_uuid, nest_form(form.fields))
+        body, name, ctype = iter(form), form.filename or form.fields.get("filename") or name, form.content_type
+    if span is None:
+        receive_source(runtime, principal, video_uuid, chunks=body, filename=name, content_type=ctype,
+                       declared_length=declared if not content_type.lower().startswith("multipart/") else None)
+        return None
+    start, end, total = span
+    status = receive_range(runtime, principal, video_ref=video_uuid, start=start, end=end, total=total,
+                           chunks=body, filename=name, content_type=ctype)
+    return None if status.complete else status.offset
+
+
+@router.put("/records/{record_id}/videos/{video_id}", include_in_schema=False)
+@router.post("/records/{record_id}/videos/{video_id}", summary="Upload the video's file (Content-Range chunks)",
+             **_UPLOAD_BODY)
+async def upload_video(record_id: str, video_id: str, request: Request, principal: TokenPrincipal,
+                       runtime: RuntimeDep) -> Response:
+    video_uuid = await run_in_threadpool(_locate, runtime, principal, record_id, video_id)
+    header = request.headers.get("content-range")
+    declared = request.headers.get("content-length")
+    raw = pull_from_loop(batched(request.stream()))
+    offset = await run_in_threadpool(
+        _receive, runtime, principal, record_id, video_uuid, header=header,
+        content_type=request.headers.get("content-type", ""), raw=raw, filename=request.query_params.get("filename"),
+        declared=int(declared) if declared and declared.isdigit() else None)
+    recording = await run_in_threadpool(_recording, runtime, principal, record_id)
+    body = record_json(recording, url=download_url(runtime, recording.id, video_uuid))
+    headers: dict[str, str] = {}
+    if offset is not None:
+        headers["Upload-Offset"] = str(offset)
+        if offset:
+            headers["Range"] = f"bytes=0-{offset - 1}"
+    return JSONResponse(body, headers=headers)
+
+
+def _recording(runtime: Runtime, principal: Principal, record_id: str) -> recordings.Recording:
+    with runtime.session() as db:
+        return recordings.recording_of(db, recordings.find_recording(db, principal, record_id))
+
+
+@router.head("/records/{record_id}/videos/{video_id}/download", include_in_schema=False)
+@router.get("/records/{record_id}/videos/{video_id}/download", summary="Download the uploaded file")
+def download_video(record_id: str, video_id: str, request: Request, principal: TokenPrincipal, db: DbDep,
+                   runtime: RuntimeDep) -> Response:
+    video = recordings.find_recording_video(db, principal, record_id, video_id)
+    return file_response(request, runtime, original_download(db, principal, video.uuid))

@@ -1,0 +1,118 @@
+"""The ResumableJS chunk protocol at ``/api/v1/uploads/resumable``.
+
+``GET`` is resumable.js's test request: 200 when the chunk is stored, 204 when it is not (it then
+sends the chunk). ``POST`` carries one chunk, as multipart/form-data (file part ``file``) or as a
+raw body (resumable.js ``method: "octet"``); the ``resumable*`` parameters come in the query
+string and/or as form fields before the file. Chunks may come in any order and in parallel; the
+one that completes the set assembles the file and commits it to the video.
+
+Status codes as resumable.js reads them: its default ``permanentErrors`` are 400, 401, 403, 404,
+409, 415, 500 and 501 and it retries anything else, so a bad request is 400 (never 422 or 413,
+which it would retry forever), an upload that is gone is 404, and a transient failure (storage,
+a busy lock) is 503.
+
+Auth: the API key with ``video=<id>`` naming the video, or a signed upload URL (its parameters in
+the query), which names the upload itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from reelbase.core.errors import DomainError, InvalidInput
+from reelbase.core.runtime import Runtime
+from reelbase.core.uploads import Actor, UploadGrant
+from reelbase.core.uploads_chunks import ChunkPlan, has_chunk, open_chunked_upload, put_chunk
+from reelbase.uploads.multipart import MultipartFile
+from reelbase.uploads.protocols.common import (
+    error_response,
+    request_body,
+    resolve_actor_sync,
+    runtime_of,
+    upload_json,
+)
+
+router = APIRouter(prefix="/uploads", tags=["uploads: ResumableJS"])
+_STATUS_FOR_RESUMABLE = {422: 400, 413: 400, 410: 404, 423: 503}
+
+
+def _error(exc: DomainError) -> Response:
+    return error_response(exc, status=_STATUS_FOR_RESUMABLE.get(exc.status))
+
+
+def _int(params: Mapping[str, str], name: str, *, required: bool = True) -> int | None:
+    value = (params.get(name) or "").strip()
+    if not value:
+        if required:
+            raise InvalidInput(f"{name} is missing", field=name)
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput(f"{name} must be a non-negative integer, not {value[:40]!r}", field=name)
+    return int(value)
+
+
+def _plan(params: Mapping[str, str]) -> ChunkPlan:
+    filename = params.get("resumableFilename") or None
+    return ChunkPlan(
+        identifier=(params.get("resumableIdentifier") or "").strip(),
+        length=_int(params, "resumableTotalSize") or 0,
+        chunk_size=_int(params, "resumableChunkSize") or 0,
+        total_chunks=_int(params, "resumableTotalChunks") or 0,
+        filename=filename,
+    )
+
+
+def _session(runtime: Runtime, request: Request, params: Mapping[str, str]) -> tuple[Actor, str, ChunkPlan]:
+    actor = resolve_actor_sync(runtime, request, params)
+    plan = _plan(params)
+    video = params.get("video") or None
+    if not isinstance(actor, UploadGrant) and not video:
+        raise InvalidInput("name the video (?video=<id>) or use a signed upload URL", field="video")
+    status = open_chunked_upload(runtime, actor, plan, video_ref=video)
+    return actor, status.id, plan
+
+
+@router.get("/resumable", summary="ResumableJS test request: 200 if the chunk is stored, 204 if not")
+async def resumable_test(request: Request) -> Response:
+    runtime = runtime_of(request)
+    params = dict(request.query_params)
+
+    def work() -> bool:
+        actor, upload_id, _ = _session(runtime, request, params)
+        return has_chunk(runtime, actor, upload_id, _int(params, "resumableChunkNumber") or 0)
+
+    try:
+        present = await run_in_threadpool(work)
+    except DomainError as exc:
+        return _error(exc)
+    return JSONResponse({"present": True}) if present else Response(status_code=204)
+
+
+@router.post("/resumable", summary="ResumableJS chunk (multipart field 'file', or the raw body)")
+async def resumable_chunk(request: Request) -> Response:
+    runtime = runtime_of(request)
+    content_type = request.headers.get("content-type", "")
+    raw = request_body(request)
+
+    def work() -> dict:
+        params = dict(request.query_params)
+        body: Iterator[bytes] = raw
+        if content_type.lower().startswith("multipart/"):
+            form = MultipartFile(raw, content_type).open()
+            params = {**form.fields, **params}  # fields that came before the file part
+            body = iter(form)
+        actor, upload_id, _ = _session(runtime, request, params)
+        status = put_chunk(
+            runtime, actor, upload_id, number=_int(params, "resumableChunkNumber") or 0, chunks=body,
+            declared_size=_int(params, "resumableCurrentChunkSize", required=False),
+        )
+        return {**upload_json(runtime, status), "complete": status.complete}
+
+    try:
+        return JSONResponse(await run_in_threadpool(work))
+    except DomainError as exc:
+        return _error(exc)

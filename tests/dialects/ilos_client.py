@@ -1,0 +1,115 @@
+"""Helpers for the ilos golden tests: a client on ``<server>/compat/ilos`` (the document's base
+URL swapped), videos put in place through the core, and a token's stored expiry moved."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import create_engine, select, text
+
+from reelbase.core import accounts, videos
+from reelbase.app import create_app
+from reelbase.core.runtime import Runtime, build_runtime
+from reelbase.db.models import UploadSession, Video
+from tests.conftest import PG_URL, LiveServer, make_settings, start_server
+
+BASE = "/compat/ilos"
+DOC_ENDPOINT = "https://yoursite.com/endpoint"
+RECORD_KEYS = {"worked", "video_endpoint", "video_endpoint_extras", "video_set_public", "token",
+               "recorderDownloadUrl", "recorderLaunchURI", "recordButtonIframe", "expires"}
+UPLOAD_KEYS = {"worked", "video_endpoint", "video_endpoint_extras", "video_set_public", "token",
+               "uploadIframe", "uploadIframeBasic", "expires"}
+WEBHOOK_KEYS = {"token", "randtag", "videoURL", "embedURL", "iframe", "video_endpoint_extras"}
+IFRAME = re.compile(r"^<iframe src='([^']+)'></iframe>$")
+
+
+def ilos(live: LiveServer) -> httpx.Client:
+    return httpx.Client(base_url=live.url + BASE, timeout=60)
+
+
+def iframe_src(tag: str) -> str:
+    match = IFRAME.match(tag)
+    assert match, tag
+    return match.group(1)
+
+
+def put_video(runtime: Runtime, secret: str, *, title: str, description: str = "", state: str = "ready",
+              duration_ms: int | None = None, public: bool = False) -> str:
+    """A video of the key's team, as the pipeline would leave it; returns its token (randtag)."""
+    with runtime.session() as db:
+        principal = accounts.authenticate_secret(db, secret)
+        video = videos.create_video(db, principal, default_quota_videos=1000, title=title, description=description,
+                                    public=public)
+        video.state = state
+        video.duration_ms = duration_ms
+        db.commit()
+        return video.token
+
+
+def video_of_token(runtime: Runtime, token: str) -> Video:
+    with runtime.session() as db:
+        sess = db.scalar(select(UploadSession).where(UploadSession.public_id == token))
+        assert sess is not None
+        video = db.get_one(Video, sess.video_id)
+        db.expunge(video)
+        return video
+
+
+def set_token_expiry(runtime: Runtime, token: str, expires: int) -> None:
+    with runtime.session() as db:
+        sess = db.scalar(select(UploadSession).where(UploadSession.public_id == token))
+        assert sess is not None
+        meta: dict[str, Any] = dict(sess.upload_metadata)
+        meta["token"] = {**meta["token"], "expires": expires}
+        sess.upload_metadata = meta
+        db.commit()
+
+
+def form_upload(client: httpx.Client, page_url: str, data: bytes, *, filename: str = "clip.mp4",
+                title: str | None = None) -> httpx.Response:
+    """What a browser does with the basic uploader: post the form (fields, then the file) to the
+    page's own URL (its form action)."""
+    page = client.get(page_url)
+    assert page.status_code == 200, page.text
+    action = re.search(r'<form method="post" action="([^"]+)" enctype="multipart/form-data">', page.text)
+    assert action, page.text
+    target = httpx.URL(page_url).join(action.group(1).replace("&amp;", "&"))
+    fields = {"title": title} if title is not None else None
+    return client.post(str(target), data=fields, files={"file": (filename, data, "video/mp4")})
+
+
+@contextmanager
+def module_server(tmp_dir: Path, database_url: str | None) -> Iterator[LiveServer]:
+    """One live server for a whole test module (each test makes its own accounts, so tests do not
+    see each other's videos): the per-test server start and migrations dominate otherwise."""
+    overrides: dict[str, object] = {"database_url": database_url} if database_url else {}
+    runtime = build_runtime(make_settings(tmp_dir, **overrides))
+    runtime.settings.public_url = "will be replaced"
+    url, server, thread = start_server(create_app(runtime))
+    runtime.settings.public_url = url
+    try:
+        yield LiveServer(url=url, runtime=runtime)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        runtime.engine.dispose()
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    name = "t_" + secrets.token_hex(6)
+    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {name}"))
+    try:
+        yield f"{PG_URL}?options=-csearch_path%3D{name}"
+    finally:
+        with engine.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
+        engine.dispose()
