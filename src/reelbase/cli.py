@@ -62,6 +62,10 @@ def serve(
     from reelbase.app import create_app
 
     runtime = _runtime()
+    if "public_url" not in runtime.settings.model_fields_set:
+        # No REELBASE_PUBLIC_URL: links point at the address this server listens on.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        runtime.settings.public_url = f"http://{shown}:{port}"
     first = ensure_admin(runtime)
     base = runtime.settings.public_url
     if first:
@@ -69,7 +73,7 @@ def serve(
         console.print("[bold green]First start: created an admin user and an API key.[/bold green]")
         console.print(f"  email:    {email}\n  password: {password}\n  API key:  {secret}")
         console.print("  (shown once; keep them somewhere safe)")
-    console.print(f"API docs: {base}/docs   OpenAPI: {base}/openapi.json")
+    console.print(f"API docs: {base}/docs   OpenAPI: {base}/openapi.json", soft_wrap=True)
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
 
 
