@@ -87,7 +87,13 @@ def test_webhook_video_ready_is_delivered_signed(pipeline: LiveServer, clips: di
     assert event["type"] == "video.ready"
     assert event["data"]["id"] == v["id"] and event["data"]["title"] == "hooked"
     assert abs(int(headers["webhook-timestamp"]) - time.time()) < 120
-    log = c.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"]
+    # The delivery row is updated right after the receiver answered: poll briefly for it.
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        log = c.get(f"/api/v1/webhooks/{hook['id']}/deliveries").json()["items"]
+        if log and log[0]["state"] != "pending":
+            break
+        time.sleep(0.05)
     assert [(d["event"], d["state"], d["last_status"], d["attempts"]) for d in log] == [("video.ready", "succeeded", 204, 1)]
     assert log[0]["id"] == headers["webhook-id"]
 
