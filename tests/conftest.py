@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +30,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def pg_schema() -> Iterator[str]:
-    """A fresh PostgreSQL schema for one test, dropped afterwards."""
+@contextmanager
+def fresh_pg_schema() -> Iterator[str]:
+    """A new PostgreSQL schema (as a database URL that selects it), dropped afterwards."""
     name = "t_" + secrets.token_hex(6)
     engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
@@ -42,6 +43,13 @@ def pg_schema() -> Iterator[str]:
         with engine.connect() as conn:
             conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
         engine.dispose()
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema for one test."""
+    with fresh_pg_schema() as url:
+        yield url
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

@@ -4,20 +4,19 @@ URL swapped), videos put in place through the core, and a token's stored expiry 
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from reelbase.core import accounts, videos
 from reelbase.app import create_app
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.db.models import UploadSession, Video
-from tests.conftest import PG_URL, LiveServer, make_settings, start_server
+from tests.conftest import LiveServer, make_settings, start_server
 
 BASE = "/compat/ilos"
 DOC_ENDPOINT = "https://yoursite.com/endpoint"
@@ -101,15 +100,3 @@ def module_server(tmp_dir: Path, database_url: str | None) -> Iterator[LiveServe
         runtime.engine.dispose()
 
 
-@contextmanager
-def pg_schema() -> Iterator[str]:
-    name = "t_" + secrets.token_hex(6)
-    engine = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {name}"))
-    try:
-        yield f"{PG_URL}?options=-csearch_path%3D{name}"
-    finally:
-        with engine.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {name} CASCADE"))
-        engine.dispose()

@@ -21,10 +21,9 @@ import httpx
 import pytest
 
 from reelbase.core import accounts
-from tests.conftest import Account, LiveServer, make_account
+from tests.conftest import Account, LiveServer, fresh_pg_schema, make_account
 from tests.dialects.ilos_client import (
     module_server,
-    pg_schema,
     BASE,
     DOC_ENDPOINT,
     RECORD_KEYS,
@@ -52,7 +51,7 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         with module_server(tmp, None) as server:
             yield server
     else:
-        with pg_schema() as url, module_server(tmp, url) as server:
+        with fresh_pg_schema() as url, module_server(tmp, url) as server:
             yield server
 
 
