@@ -39,21 +39,18 @@ HEX32 = re.compile(r"^[0-9a-f]{32}$")
 CODE = re.compile(r"^[0-9a-f]{16}$")
 
 
-def test_upload_initiate_returns_server_ref_and_a_new_token(live: LiveServer, alice: Account) -> None:
+def test_upload_initiate_file_progress_file_information_and_conversion(live: LiveServer, alice: Account) -> None:
     with client(live) as c:
         mine = token(alice, "upload", "initiate")
         body = initiate(c, alice)
-    assert set(body) == {"status", "server", "ref", "token"}
-    assert body["status"] == "success"
-    assert body["server"] == f"{live.url}{PREFIX}/fileservers/upload"
-    assert HEX32.match(body["ref"])
-    head, _, sig = body["token"].partition(".")
-    assert head and re.fullmatch(r"[0-9a-f]{64}", sig)
-    assert body["token"] != mine  # "we now receive a new token"
+        assert set(body) == {"status", "server", "ref", "token"}
+        assert body["status"] == "success"
+        assert body["server"] == f"{live.url}{PREFIX}/fileservers/upload"
+        assert HEX32.match(body["ref"])
+        head, _, sig = body["token"].partition(".")
+        assert head and re.fullmatch(r"[0-9a-f]{64}", sig)
+        assert body["token"] != mine  # "we now receive a new token"
 
-
-def test_upload_file_then_progress_and_file_information(live: LiveServer, alice: Account) -> None:
-    with client(live) as c:
         init, up = upload_bytes(c, alice, b"not really a video" * 100, name="holiday.AVI")
         assert up["status"] == "success" and CODE.match(up["code"])
         r = c.get(init["server"] + "/progress", params={"ref": init["ref"]})
@@ -69,9 +66,16 @@ def test_upload_file_then_progress_and_file_information(live: LiveServer, alice:
         init2 = initiate(c, alice)
         expect_error(c.post(init2["server"], params={"token": init2["token"]}, data={"x": "1"}), 10000, 400)
         expect_error(c.get(init["server"] + "/progress", params={"ref": "0" * 32}), 404, 404)
+        # step 3 before the file is processed: accepted and recorded; the ladder starts when ingest ends
+        t = token(alice, "upload", "convert", file_code=up["code"], convert_sd_only=True, convert_mp4_only=False)
+        early = c.get(f"{API}/upload/conversion/initiate", params={"token": t})
+        assert early.status_code == 200 and early.json() == {"status": "success", "code": up["code"]}
+        t = token(alice, "upload", "convert", file_code="0" * 16)
+        expect_error(c.get(f"{API}/upload/conversion/initiate", params={"token": t}), 404, 404)
     # the native API sees the same video (same team)
     native = live.client(alice.secret).get(f"/api/v1/videos/{up['code']}").json()
     assert native["state"] == "uploaded" and native["original_filename"] == "holiday.AVI"
+    assert native["options"]["defer_conversion"] is False and native["options"]["sd_only"] is True
 
 
 @pytest.fixture
@@ -103,20 +107,22 @@ def test_remote_file_is_fetched_with_progress(live: LiveServer, alice: Account, 
             time.sleep(0.05)
         assert seen[-1] == 100 and all(0 <= p <= 100 for p in seen)
         assert me_file(c, alice, code).json()["extension"] == "mp4"
+        # a URL that fails: the progress call reports it instead of a number
+        init = initiate(c, alice)
+        r = c.post(init["server"], params={"token": init["token"]},
+                   data={"remote_file": f"http://{file_host}/gone.mp4"})
+        assert r.json()["status"] == "success"
+        for _ in range(100):
+            r = c.get(init["server"] + "/progress", params={"ref": init["ref"]})
+            if r.status_code != 200:
+                break
+            time.sleep(0.05)
+        assert "404" in expect_error(r, 10001, 502)["message"]
         # multipart remote_file, and a URL the guard refuses
         init = initiate(c, alice)
         r = c.post(init["server"], params={"token": init["token"]},
                    files={"remote_file": (None, "http://10.0.0.1/x.mp4")})
         expect_error(r, 10002, 400)
-
-
-def test_conversion_of_a_file_not_processed_yet_is_100030(live: LiveServer, alice: Account) -> None:
-    with client(live) as c:
-        _, up = upload_bytes(c, alice, b"bytes" * 100)
-        t = token(alice, "upload", "convert", file_code=up["code"], convert_sd_only=True, convert_mp4_only=False)
-        expect_error(c.get(f"{API}/upload/conversion/initiate", params={"token": t}), 100030, 409)
-        t = token(alice, "upload", "convert", file_code="0" * 16)
-        expect_error(c.get(f"{API}/upload/conversion/initiate", params={"token": t}), 404, 404)
 
 
 def _make_videos(live: LiveServer, acct: Account, count: int) -> list[str]:
@@ -165,7 +171,7 @@ def test_files_delete_by_delete_and_by_post_method(live: LiveServer, alice: Acco
         assert me_file(c, bob, theirs).status_code == 200
 
 
-def test_auth_failures_use_the_documented_codes(live: LiveServer, alice: Account, bob: Account) -> None:
+def test_auth_failures_and_token_variants(live: LiveServer, alice: Account, bob: Account) -> None:
     (code,) = _make_videos(live, alice, 1)
     url = f"{API}/me/file"
     with client(live) as c:
@@ -189,15 +195,6 @@ def test_auth_failures_use_the_documented_codes(live: LiveServer, alice: Account
         expect_error(c.get(url, params={"token": wrong_action}), 403, 403)
         expect_error(c.get(f"{API}/upload/initiate", params={"token": good}), 403, 403)
         expect_error(me_file(c, bob, code), 404, 404)  # another team's file
-        with live.runtime.session() as db:
-            accounts.revoke_api_key(db, alice.public_id)
-            db.commit()
-        expect_error(c.get(url, params={"token": good}), 401, 401)
-
-
-def test_token_variants_are_accepted(live: LiveServer, alice: Account) -> None:
-    (code,) = _make_videos(live, alice, 1)
-    with client(live) as c:
         for algo in ("sha256", "sha512", "sha1"):
             array = {"algo": algo, "public_key": alice.public_id, "method": "file", "action": "get",
                      "expires": int(time.time()) + 30, "file_code": code, "note": "a/b?~~~>>>"}
@@ -216,17 +213,19 @@ def test_token_variants_are_accepted(live: LiveServer, alice: Account) -> None:
         assert r.json()["status"] == "success"
         bad_algo = php_sign({**array, "algo": "md5"}, alice.secret)
         expect_error(c.get(f"{API}/me/file", params={"token": bad_algo}), 401, 401)
+        with live.runtime.session() as db:
+            accounts.revoke_api_key(db, alice.public_id)
+            db.commit()
+        expect_error(c.get(url, params={"token": good}), 401, 401)
 
-
-def test_service_limits_and_unknown_paths(live: LiveServer) -> None:
-    acct = make_account(live.runtime)
-    _make_videos(live, acct, 1)
+    # service limits: 10006; unknown paths and files: 404
+    _make_videos(live, bob, 1)
     with live.runtime.session() as db:
-        principal = accounts.authenticate_public_id(db, acct.public_id)
+        principal = accounts.authenticate_public_id(db, bob.public_id)
         accounts.set_team_limits(db, team=principal.team, quota_videos=1)
         db.commit()
     with client(live) as c:
-        r = c.get(f"{API}/upload/initiate", params={"token": token(acct, "upload", "initiate")})
+        r = c.get(f"{API}/upload/initiate", params={"token": token(bob, "upload", "initiate")})
         expect_error(r, 10006, 413)
         expect_error(c.get(f"{API}/nothing/here"), 404, 404)
         expect_error(c.get(f"{PREFIX}/thumbnail/{'0' * 16}/json/list"), 404, 404)
@@ -276,6 +275,16 @@ def test_pipeline_upload_convert_file_streams_thumbnails_and_delete(
         assert c.get(tampered).status_code in (403, 404)
         thumb = c.get(info["thumbnail"])
         assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+
+        # a WebM rendition (asked for through the native API) is listed too, with its label
+        r = native.post(f"/api/v1/videos/{code}/conversions", json={"mp4_only": True, "webm": True})
+        assert r.status_code == 202, r.text
+        _wait_state(native, code, {"ready", "failed"})
+        streams = me_file(c, acct, code).json()["streams"]
+        assert set(streams) == {"mp4", "webm"}
+        assert [w["label"] for w in streams["webm"]] == ["480"]
+        r = c.get(streams["webm"][0]["file"])
+        assert r.status_code == 200 and r.headers["content-type"] == "video/webm"
 
         # thumbnails, without signature
         listing = c.get(f"{PREFIX}/thumbnail/{code}/json/list").json()

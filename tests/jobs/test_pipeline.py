@@ -159,3 +159,24 @@ def test_pipeline_hls_is_playable_before_the_ladder_is_done(pipeline: LiveServer
     final = c.get(final_url)
     variant = next(line for line in final.text.splitlines() if line and not line.startswith("#"))
     assert "#EXT-X-ENDLIST" in c.get(f"{final_url.rsplit('/', 1)[0]}/{variant}").text
+
+
+def test_pipeline_conversion_asked_during_ingest_starts_when_ingest_ends(
+    pipeline: LiveServer, clips: dict[str, Path]
+) -> None:
+    acct = make_account(pipeline.runtime)
+    c = pipeline.client(acct.secret)
+    v = upload_file(c, clips["portrait"], options={"defer_conversion": True})
+    r = c.post(f"/api/v1/videos/{v['id']}/conversions", json={"mp4_only": True})
+    assert r.status_code == 202, r.text
+    # Asked before ingest ended: recorded, no job yet; ingest starts the ladder itself.
+    if r.json()["job"] is None:
+        assert r.json()["video"]["options"]["defer_conversion"] is False
+    done = wait_for_state(c, v["id"], {"ready", "failed"})
+    deadline = time.monotonic() + 60
+    while done["state"] == "ready" and not done["renditions"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        done = c.get(f"/api/v1/videos/{v['id']}").json()
+    assert done["state"] == "ready" and [r["label"] for r in done["renditions"]] == ["180"]
+    kinds = [j["kind"] for j in c.get(f"/api/v1/videos/{v['id']}/jobs").json()["items"]]
+    assert kinds == ["ingest", "transcode"]

@@ -197,7 +197,8 @@ def request_conversion(
     video = core_videos.find_video(db, principal, video_id)
     job = core_conversions.request_conversion(db, principal, video, **body.model_dump())
     db.commit()
-    return {"job": job_public(job), "video": render(db, runtime, video)}
+    # job is None while the source is still being ingested: the ladder starts when ingest ends.
+    return {"job": job_public(job) if job else None, "video": render(db, runtime, video)}
 
 
 @router.get("/{video_id}/jobs", summary="The video's processing history")

@@ -3,21 +3,37 @@ with other options: SD only, MP4 only, with a WebM rendition)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict
 from reelbase.core.jobs import active_states, enqueue_job
-from reelbase.db.models import Job, Video, VideoState
+from reelbase.db.models import Job, Video, VideoState, utcnow
+
+
+def lock_video(db: Session, video_id: int) -> Video | None:
+    """Take the video's row for this transaction before reading it: a write first, so SQLite's
+    database lock and PostgreSQL's row lock are both held until the commit."""
+    db.execute(update(Video).where(Video.id == video_id).values(updated_at=utcnow()))
+    return db.get(Video, video_id, populate_existing=True)
 
 
 def request_conversion(
     db: Session, principal: Principal, video: Video, *, sd_only: bool = False, mp4_only: bool = False,
     webm: bool = False,
-) -> Job:
-    """Queue a transcode job (dispatched when the caller commits). ``video``
-    was found through the principal, so it is theirs."""
+) -> Job | None:
+    """Queue a transcode job (dispatched when the caller commits). ``video`` was found through
+    the principal, so it is theirs. While the source is still uploading or being ingested the
+    request is recorded on the video and the ingest job starts the ladder when it ends; then
+    None is returned."""
+    locked = lock_video(db, video.id)
+    assert locked is not None
+    video = locked
+    options = {"sd_only": sd_only, "mp4_only": mp4_only, "webm": webm}
+    if video.state in PENDING_INGEST:
+        video.options = {**video.options, **options, "defer_conversion": False}
+        return None
     if not video.media_info or video.state not in (VideoState.ready.value, VideoState.transcoding.value):
         raise Conflict(f"video {video.uuid} is not ingested yet (state {video.state})")
     busy = db.scalar(
@@ -25,8 +41,10 @@ def request_conversion(
     )
     if busy is not None:
         raise Conflict(f"a conversion of video {video.uuid} is already running", job=busy)
-    options = {"sd_only": sd_only, "mp4_only": mp4_only, "webm": webm}
     video.options = {**video.options, **options, "defer_conversion": False}
     video.state = VideoState.transcoding.value
     video.progress = min(video.progress, 20)
     return enqueue_job(db, kind="transcode", video_id=video.id, payload=options)
+
+
+PENDING_INGEST = (VideoState.uploading.value, VideoState.uploaded.value, VideoState.ingesting.value)

@@ -76,11 +76,18 @@ def stream_files(db: Session, video: Video) -> list[StreamFile]:
     kinds = (AssetKind.rendition.value, AssetKind.manifest.value)
     rows = db.scalars(select(MediaAsset).where(MediaAsset.video_id == video.id, MediaAsset.kind.in_(kinds)))
     out = [
-        StreamFile(kind=a.kind, label=a.label, height=a.height, path=a.extra.get("path"),
+        StreamFile(kind=a.kind, label=a.label, height=a.height or _named_height(a.storage_key),
+                   path=a.extra.get("path"),
                    container=str(a.extra.get("container") or (a.label if a.kind == AssetKind.manifest.value else "")))
         for a in rows
     ]
     return sorted(out, key=lambda f: (f.kind, f.height or 0, f.label))
+
+
+def _named_height(key: str) -> int | None:
+    # The ladder names its files after their rung ("480.webm"); the WebM row records no height.
+    match = re.search(r"/(\d{3,4})\.\w+$", key)
+    return int(match[1]) if match else None
 
 
 def is_converted(db: Session, video: Video) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from reelbase.core.assets import NewAsset, fresh_prefix, prune_family, replace_assets
+from reelbase.core.conversions import lock_video
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.webhooks import emit_video_event
 from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
@@ -63,7 +64,6 @@ def ingest(ctx: JobContext) -> dict[str, Any] | None:
         key, video_uuid, token, options = original.storage_key, video.uuid, video.token, dict(video.options)
     tools, limits = tools_for(rt.settings), limits_for(rt.settings)
     light = options.get("ingest") == "light"
-    deferred = bool(options.get("defer_conversion"))
     with job_scratch(rt, ctx.job_id) as work:
         src = work / "source"
         rt.store.get_to_file(key, src)
@@ -84,10 +84,13 @@ def ingest(ctx: JobContext) -> dict[str, Any] | None:
         _set_video(ctx, quality=quality)
     ctx.set_progress(100, video_span=(0, INGEST_SHARE), force=True)
     with rt.session() as db:
-        video = db.get(Video, ctx.video_id)
+        video = lock_video(db, ctx.video_id)
         if video is None:
             return None
         ctx.check_owner(db)
+        # Read the options again under the lock: a conversion may have been asked for meanwhile.
+        options = dict(video.options)
+        deferred = bool(options.get("defer_conversion"))
         if deferred:
             video.state, video.progress = VideoState.ready.value, 100
             emit_video_event(db, video, "video.ready", public_url=rt.settings.public_url)

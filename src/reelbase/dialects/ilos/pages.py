@@ -12,6 +12,8 @@ through ``core.upload_tokens.upload_with_token``; a spent or expired token shows
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
@@ -47,7 +49,9 @@ def _form(action: str, token: UploadToken, *, recorder: bool) -> str:
 
 def _uploader_body(request: Request, token: UploadToken, *, recorder: bool) -> str:
     action = str(request.url.path) + (f"?{request.url.query}" if request.url.query else "")
-    expires = f'<p>This link can upload one video and expires at <time>{token.expires}</time> (UNIX time, UTC).</p>'
+    when = dt.datetime.fromtimestamp(token.expires, dt.UTC)
+    expires = (f'<p>This link can upload one video until <time datetime="{when.isoformat()}">'
+               f'{when:%Y-%m-%d %H:%M} UTC</time>.</p>')
     if recorder:
         note = ("<p class=\"msg\">Screen recording in the browser is not available here yet, and there is no "
                 "desktop recorder to install. Record with any tool, then upload the recording below.</p>")

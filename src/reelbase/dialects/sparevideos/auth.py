@@ -37,15 +37,25 @@ RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 DbDep = Annotated[Session, Depends(get_db)]
 
 
+async def read_small_body(request: Request, limit: int = MAX_FORM_BYTES) -> bytes:
+    """The whole body of a request that carries a few parameters, refused past ``limit`` bytes
+    without buffering more (kept on the request so ``request.form()`` can parse it)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise SpareError(GENERIC, "the request body is too large", 413)
+    request._body = body  # Starlette's cache of the body, read by request.form()
+    return body
+
+
 async def request_params(request: Request) -> dict[str, Any]:
     """Query parameters, then a small form or JSON body (lists for repeated or ``name[]`` keys)."""
     pairs: list[tuple[str, str]] = list(request.query_params.multi_items())
     ctype = request.headers.get("content-type", "").lower()
     data: dict[str, Any] = {}
     if request.method in ("POST", "PUT", "DELETE", "PATCH"):
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
-            raise SpareError(GENERIC, "the request body is too large", 413)
+        body = await read_small_body(request)
         if ctype.startswith("application/json") and body.strip():
             try:
                 parsed = json.loads(body)

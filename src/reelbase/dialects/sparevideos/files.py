@@ -42,7 +42,9 @@ async def _file_code(request: Request, params: dict[str, Any], action: str) -> t
     return signed, str(code)
 
 
-@router.api_route("/file", methods=["GET", "POST", "PUT"], summary="File information, or update its thumbnail")
+@router.get("/file", operation_id="me_file_get", summary="File information")
+@router.post("/file", operation_id="me_file_post", summary="Either of them (_method=UPDATE to update)")
+@router.put("/file", operation_id="me_file_put", summary="Update the file thumbnail")
 async def me_file(request: Request) -> dict[str, Any]:
     params = await request_params(request)
     update = request.method == "PUT" or _override(params) in ("UPDATE", "PUT", "PATCH")
@@ -65,7 +67,9 @@ async def me_file(request: Request) -> dict[str, Any]:
     return await run_in_threadpool(work)
 
 
-@router.api_route("/files", methods=["GET", "POST", "DELETE"], summary="List your file codes, or delete files")
+@router.get("/files", operation_id="me_files_get", summary="Your file codes, 2000 a page")
+@router.post("/files", operation_id="me_files_post", summary="Either (_method=DELETE to delete)")
+@router.delete("/files", operation_id="me_files_delete", summary="Delete files")
 async def me_files(request: Request) -> dict[str, Any]:
     params = await request_params(request)
     if request.method == "DELETE" or _override(params) == "DELETE":

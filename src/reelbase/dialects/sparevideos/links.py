@@ -77,8 +77,7 @@ def streams(runtime: Runtime, db: Session, video: Any) -> dict[str, Any]:
             out[name] = {"file": f"{root}/{label}/{manifests[label].path}"}
     webm = [f for f in files if f.kind == "rendition" and f.container == "webm"]
     if webm:
-        top = max((int(f.label) for f in mp4 if str(f.label).isdigit()), default=0)
-        out["webm"] = [{"file": f"{root}/webm/{f.label}.webm", "label": str(f.height or top)} for f in webm]
+        out["webm"] = [{"file": f"{root}/webm/{f.label}.webm", "label": str(f.height or "")} for f in webm]
     return out
 
 

@@ -32,6 +32,7 @@ from reelbase.core.uploads_url import start_signed_url_import
 from reelbase.dialects.sparevideos.auth import claim, flag, request_params, runtime_of, verify
 from reelbase.dialects.sparevideos.errors import (
     ALREADY_CONVERTED,
+    FILESERVER_ERROR,
     NOT_CONVERTED,
     UPLOAD_NOT_EXECUTED,
     UPLOAD_NOT_VALID,
@@ -46,7 +47,8 @@ MIN_UPLOAD_WINDOW = 3600  # the upload token outlives a short-lived initiate tok
 MAX_FIELDS = 64 * 1024
 
 
-@router.api_route("/api/v1/upload/initiate", methods=["GET", "POST"], summary="Step 1: initiate an upload")
+@router.get("/api/v1/upload/initiate", operation_id="initiate_get", summary="Step 1: initiate an upload")
+@router.post("/api/v1/upload/initiate", operation_id="initiate_post", summary="Step 1: initiate an upload")
 async def initiate(request: Request) -> dict[str, Any]:
     params = await request_params(request)
     signed = await verify(request, params, method="upload", action="initiate")
@@ -102,9 +104,11 @@ async def upload(request: Request) -> dict[str, Any]:
             return {"status": "success", "code": signed.claims.get("code")}
 
         return await run_in_threadpool(work)
-    raw = await request.body()
-    if len(raw) > MAX_FIELDS:
-        raise SpareError(UPLOAD_NOT_VALID, "send the file as multipart/form-data field 'file'", 400)
+    raw = b""
+    async for chunk in request.stream():  # a form of a few fields: never buffer a raw file body
+        raw += chunk
+        if len(raw) > MAX_FIELDS:
+            raise SpareError(UPLOAD_NOT_VALID, "send the file as multipart/form-data field 'file'", 400)
     fields = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     if not fields.get("remote_file"):
         raise SpareError(UPLOAD_NOT_EXECUTED, "send a 'file' (multipart/form-data) or a 'remote_file' URL")
@@ -130,10 +134,13 @@ def progress(request: Request, ref: str = "") -> PlainTextResponse:
     if not ref:
         raise SpareError(UPLOAD_NOT_VALID, "give the ref returned by upload/initiate", 400)
     status = get_upload(runtime_of(request), UploadGrant(upload_id=ref), ref)
+    if status.state == "failed":  # a number would keep the client polling forever
+        raise SpareError(FILESERVER_ERROR, status.error or "the upload failed", 502)
     return PlainTextResponse(str(status.progress), headers={"Cache-Control": "no-store"})
 
 
-@router.api_route("/api/v1/upload/conversion/initiate", methods=["GET", "POST"], summary="Step 3: request conversion")
+@router.get("/api/v1/upload/conversion/initiate", operation_id="conversion_get", summary="Step 3: request conversion")
+@router.post("/api/v1/upload/conversion/initiate", operation_id="conversion_post", summary="Step 3: request conversion")
 async def conversion(request: Request) -> dict[str, Any]:
     params = await request_params(request)
     signed = await verify(request, params, method="upload", action="convert")
