@@ -180,3 +180,37 @@ def test_pipeline_conversion_asked_during_ingest_starts_when_ingest_ends(
     assert done["state"] == "ready" and [r["label"] for r in done["renditions"]] == ["180"]
     kinds = [j["kind"] for j in c.get(f"/api/v1/videos/{v['id']}/jobs").json()["items"]]
     assert kinds == ["ingest", "transcode"]
+
+
+def test_pipeline_thumbnails_select_default_and_resize_cached(pipeline: LiveServer, clips: dict[str, Path]) -> None:
+    from reelbase.media.thumbnails import jpeg_size
+
+    acct = make_account(pipeline.runtime)
+    c = pipeline.client(acct.secret)
+    v = upload_file(c, clips["av480"], options={"defer_conversion": True})
+    assert wait_for_state(c, v["id"], {"ready", "failed"})["state"] == "ready"
+    items = c.get(f"/api/v1/videos/{v['id']}/thumbnails").json()["items"]
+    assert [t["index"] for t in items] == [1, 2, 3, 4, 5]
+    assert [t["default"] for t in items] == [True, False, False, False, False]
+    assert all(sorted(s["height"] for s in t["sizes"]) == [360, 480] for t in items)
+    times = [t["time_s"] for t in items]
+    assert times == sorted(times) and times[0] < times[-1], "frames chosen across the video"
+    r = c.put(f"/api/v1/videos/{v['id']}/thumbnails/default", json={"index": 3})
+    assert r.status_code == 200
+    assert [t["default"] for t in c.get(f"/api/v1/videos/{v['id']}/thumbnails").json()["items"]] == [
+        False, False, True, False, False]
+    assert c.put(f"/api/v1/videos/{v['id']}/thumbnails/default", json={"index": 9}).status_code == 404
+    resized = c.get(f"/api/v1/videos/{v['id']}/thumbnails/3.jpg", params={"height": 300})
+    assert resized.status_code == 200 and resized.headers["content-type"] == "image/jpeg"
+    out = pipeline.runtime.scratch_dir / "resized.jpg"
+    out.write_bytes(resized.content)
+    assert jpeg_size(out)[1] == 300
+    cached = [i.key for i in pipeline.runtime.store.list(f"videos/{v['id']}/") if "/cache/" in i.key]
+    assert len(cached) == 1 and cached[0].endswith("03_300.jpg")
+    again = c.get(f"/api/v1/videos/{v['id']}/thumbnails/3.jpg", params={"height": 300})
+    assert again.content == resized.content and again.headers["etag"] == resized.headers["etag"]
+    exact = c.get(f"/api/v1/videos/{v['id']}/thumbnails/3.jpg", params={"height": 480})
+    assert exact.status_code == 200 and len([i for i in pipeline.runtime.store.list(f"videos/{v['id']}/")
+                                             if "/cache/" in i.key]) == 1, "stored sizes are served as they are"
+    low = c.get(f"/api/v1/videos/{v['id']}/thumbnails/3.jpg", params={"height": 200})
+    assert low.status_code == 422 and low.json()["error"]["field"] == "height"
