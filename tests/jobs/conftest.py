@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -53,7 +54,13 @@ def pipeline_runtime(tmp_path: Path, **overrides: object) -> Runtime:
 
 @pytest.fixture
 def pipeline(tmp_path: Path) -> Iterator[LiveServer]:
-    rt = pipeline_runtime(tmp_path)
+    with pipeline_server(tmp_path) as live:
+        yield live
+
+
+@contextmanager
+def pipeline_server(tmp_path: Path, **overrides: object) -> Iterator[LiveServer]:
+    rt = pipeline_runtime(tmp_path, **overrides)
     url, server, thread = start_server(create_app(rt))
     rt.settings.public_url = url
     try:

@@ -214,3 +214,16 @@ def test_pipeline_thumbnails_select_default_and_resize_cached(pipeline: LiveServ
                                              if "/cache/" in i.key]) == 1, "stored sizes are served as they are"
     low = c.get(f"/api/v1/videos/{v['id']}/thumbnails/3.jpg", params={"height": 200})
     assert low.status_code == 422 and low.json()["error"]["field"] == "height"
+
+
+def test_pipeline_on_the_embedded_sqlite_queue(tmp_path: Path, clips: dict[str, Path]) -> None:
+    """The default set-up of `reelbase serve`: SqliteHuey in the data dir, workers in the server."""
+    from tests.jobs.conftest import pipeline_server
+
+    with pipeline_server(tmp_path, queue_url="sqlite") as live:
+        assert (live.runtime.settings.data_dir / "queue.db").exists()
+        acct = make_account(live.runtime)
+        c = live.client(acct.secret)
+        v = upload_file(c, clips["portrait"], options={"mp4_only": True})
+        done = wait_for_state(c, v["id"], {"ready", "failed"})
+        assert done["state"] == "ready" and [r["label"] for r in done["renditions"]] == ["180"]
