@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         default=60, ge=2, description="A running job whose heartbeat is older is taken again"
     )
     reaper_interval_seconds: float = Field(default=15.0, gt=0)
+    upload_expiry_interval_seconds: float = Field(
+        default=300.0, gt=0, description="How often workers remove expired, unfinished upload sessions"
+    )
     webhook_retry_base_seconds: float = Field(
         default=10.0, gt=0, description="First webhook retry delay; doubles per attempt (≤ 1 h)"
     )

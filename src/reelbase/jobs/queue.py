@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+import time
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from reelbase.core.runtime import Runtime
+from reelbase.core.uploads_ending import expire_upload_sessions
 from reelbase.jobs import handlers  # noqa: F401  (registers every job kind)
 from reelbase.jobs.runner import execute_job, reap_jobs
 
@@ -85,16 +86,23 @@ class JobQueue:
             self._reaper_stop.set()
 
     def _reap_loop(self) -> None:
-        interval = self.runtime.settings.reaper_interval_seconds
-        while not self._reaper_stop.wait(interval):
+        """Maintenance in every worker process: re-dispatch lost jobs each pass, and remove
+        expired upload sessions every ``upload_expiry_interval_seconds`` (both are safe to run
+        in many processes at once)."""
+        settings = self.runtime.settings
+        next_expiry = 0.0
+        while not self._reaper_stop.wait(settings.reaper_interval_seconds):
             try:
                 reaped = reap_jobs(self.runtime)
                 if reaped:
                     log.info("re-dispatched jobs %s", reaped)
-                for hook in periodic_hooks:
-                    hook(self.runtime)
+                if time.monotonic() >= next_expiry:
+                    next_expiry = time.monotonic() + settings.upload_expiry_interval_seconds
+                    expired = expire_upload_sessions(self.runtime)
+                    if expired:
+                        log.info("removed %s expired upload sessions", expired)
             except Exception:
-                log.exception("reaper pass failed")
+                log.exception("maintenance pass failed")
 
     def stop(self) -> None:
         self._reaper_stop.set()
@@ -102,6 +110,3 @@ class JobQueue:
             self._consumer.stop(graceful=True)
             self._consumer = None
 
-
-# Maintenance callables run on every reaper pass (e.g. expiring abandoned upload sessions).
-periodic_hooks: list[Any] = []
