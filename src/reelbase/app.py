@@ -9,7 +9,9 @@ from fastapi import FastAPI
 
 from reelbase.api.errors import install_error_handlers
 from reelbase.api.links import API_PREFIX
+from reelbase.api.keys import router as keys_router
 from reelbase.api.projects import router as projects_router
+from reelbase.api.upload_tokens import router as upload_tokens_router
 from reelbase.api.videos import router as videos_router
 from reelbase.api.webhooks import router as webhooks_router
 from reelbase.core.runtime import Runtime, build_runtime
@@ -18,6 +20,7 @@ from reelbase.jobs.queue import JobQueue
 from reelbase.settings import Settings
 from reelbase.uploads.protocols.routes import UploadsCORS
 from reelbase.uploads.protocols.routes import router as uploads_router
+from reelbase.web import mount_web
 
 
 def create_app(runtime: Runtime | None = None, *, settings: Settings | None = None) -> FastAPI:
@@ -47,11 +50,15 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.include_router(videos_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
     app.include_router(webhooks_router, prefix=API_PREFIX)
+    app.include_router(keys_router, prefix=API_PREFIX)
+    app.include_router(upload_tokens_router, prefix=API_PREFIX)
     # uploads (issue 4): tus, ResumableJS, signed URLs, by URL; CORS for browser uploaders
     app.include_router(uploads_router, prefix=API_PREFIX)
     app.add_middleware(UploadsCORS, prefix=API_PREFIX + "/uploads")
 
     mount_dialects(app, runtime)
+    # the pages people use (issue 6): dashboard, player/embed, uploader, recorder
+    mount_web(app)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

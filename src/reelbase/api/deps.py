@@ -12,6 +12,9 @@ from reelbase.core.accounts import authenticate_secret
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
+from reelbase.core.web_sessions import COOKIE_NAME, check_csrf, read_session
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -41,7 +44,17 @@ def api_secret_from(request: Request) -> str:
 
 
 def authenticate_request(runtime: Runtime, request: Request) -> Principal:
-    """Authenticate in its own short transaction (commits the last-used touch)."""
+    """Authenticate in its own short transaction (commits the last-used touch). An API key wins;
+    without one, a signed-in browser's session cookie is accepted (the dashboard uses the native
+    API this way), and then a request that changes something must carry ``X-CSRF-Token``."""
+    cookie = request.cookies.get(COOKIE_NAME)
+    has_key = request.headers.get("authorization") or request.headers.get("x-api-key")
+    if cookie and not has_key:
+        with runtime.session() as db:
+            principal, session = read_session(db, cookie, server_secret=runtime.secret_key)
+        if request.method.upper() not in SAFE_METHODS:
+            check_csrf(session, request.headers.get("x-csrf-token"))
+        return principal
     secret = api_secret_from(request)
     with runtime.session() as db:
         principal = authenticate_secret(db, secret)

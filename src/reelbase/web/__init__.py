@@ -1,0 +1,33 @@
+"""The pages people use (issue 6): dashboard, sign-in, player and embed, uploader and recorder.
+
+Pages are a surface like the API: they call the core and render templates; the browser side
+talks to the native API (``/api/v1``) with the session cookie and a CSRF header, and uploads
+over tus. Front-end libraries (Uppy, hls.js) come from npm at set-up time and are served from
+``/static/vendor/``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from reelbase.web.auth import SignInRequired, sign_in_redirect
+from reelbase.web.render import STATIC_DIR
+
+# Each module of a page family has a ``router``; listed here so a page is one line to add.
+PAGE_MODULES = ("auth", "dashboard", "player", "uploader", "recorder")
+
+
+def mount_web(app: FastAPI) -> None:
+    app.add_exception_handler(SignInRequired, sign_in_redirect)  # type: ignore[arg-type]
+    for name in PAGE_MODULES:
+        try:
+            module = import_module(f"reelbase.web.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"reelbase.web.{name}":
+                raise
+            continue
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

@@ -1,0 +1,107 @@
+"""Signing in and out of the web pages (``/login``, ``/logout``) and the dependencies pages use
+to know who is there. The session itself is :mod:`reelbase.core.web_sessions`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+
+from reelbase.core.context import Principal
+from reelbase.core.errors import DomainError
+from reelbase.core.web_sessions import COOKIE_NAME, SESSION_TTL, WebSession, check_csrf, read_session, sign_in
+from reelbase.web.render import message, render, runtime_of
+
+router = APIRouter(include_in_schema=False)
+
+
+class SignInRequired(Exception):
+    """Raised by :func:`require_session`; answered by a redirect to the sign-in page."""
+
+    def __init__(self, next_url: str) -> None:
+        self.next_url = next_url
+
+
+def optional_session(request: Request) -> tuple[Principal, WebSession] | None:
+    """The signed-in person, or None. Also put on ``request.state`` for the templates."""
+    cookie = request.cookies.get(COOKIE_NAME)
+    if not cookie:
+        return None
+    runtime = runtime_of(request)
+    try:
+        with runtime.session() as db:
+            principal, session = read_session(db, cookie, server_secret=runtime.secret_key)
+    except DomainError:
+        return None
+    request.state.web_session = session
+    request.state.web_principal = principal
+    return principal, session
+
+
+def require_session(request: Request) -> tuple[Principal, WebSession]:
+    found = optional_session(request)
+    if found is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInRequired(target)
+    return found
+
+
+def require_csrf(request: Request, session: WebSession, given: str | None) -> None:
+    check_csrf(session, given or request.headers.get("x-csrf-token"))
+
+
+OptionalSession = Annotated[tuple[Principal, WebSession] | None, Depends(optional_session)]
+SessionRequired = Annotated[tuple[Principal, WebSession], Depends(require_session)]
+
+
+def sign_in_redirect(_request: Request, exc: SignInRequired) -> Response:
+    return RedirectResponse(f"/login?next={quote(exc.next_url, safe='')}", status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    # Only paths on this site: never "//other.example" or "https://…".
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login")
+def login_page(request: Request, session: OptionalSession, next: str | None = None) -> Response:
+    if session is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", title="Sign in", next=_safe_next(next), error=None, email="")
+
+
+@router.post("/login")
+async def login(request: Request, email: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
+                next: Annotated[str, Form()] = "/") -> Response:
+    runtime = runtime_of(request)
+
+    def check() -> WebSession:
+        with runtime.session() as db:
+            return sign_in(db, email=email, password=password, server_secret=runtime.secret_key)
+
+    try:
+        session = await run_in_threadpool(check)
+    except DomainError as exc:
+        text = "Wrong email or password." if exc.status == 401 else exc.message
+        return render(request, "login.html", status=exc.status, title="Sign in", next=_safe_next(next),
+                      error=text, email=email)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(COOKIE_NAME, session.token, max_age=SESSION_TTL, httponly=True, samesite="lax",
+                        secure=runtime.settings.public_url.startswith("https://"), path="/")
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionRequired, csrf: Annotated[str, Form()] = "") -> Response:
+    try:
+        require_csrf(request, session[1], csrf)
+    except DomainError as exc:
+        return message(request, "Could not sign out", exc.message, status=exc.status, error=True)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(COOKIE_NAME, path="/")
+    return response

@@ -1,0 +1,84 @@
+"""Signing in to the pages, and the session cookie as a credential for the native API."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from tests.conftest import Account, LiveServer
+
+
+@contextmanager
+def _sign_in(live: LiveServer, account: Account) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.url, timeout=30) as client:
+        yield _signed(client, account)
+
+
+def _signed(client: httpx.Client, account: Account) -> httpx.Client:
+    r = client.post("/login", data={"email": account.email, "password": account.password, "next": "/"})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    assert "reelbase_session" in client.cookies
+    cookie = r.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    return client
+
+
+def test_wrong_password_shows_the_form_again_with_an_error(live: LiveServer, alice: Account) -> None:
+    with httpx.Client(base_url=live.url) as client:
+        r = client.post("/login", data={"email": alice.email, "password": "nope", "next": "/"})
+        assert r.status_code == 401
+        assert "Wrong email or password." in r.text
+        assert f'value="{alice.email}"' in r.text
+        assert "reelbase_session" not in client.cookies
+        assert "frame-ancestors 'self'" in r.headers["content-security-policy"]
+
+
+def test_next_only_goes_to_a_path_on_this_site(live: LiveServer, alice: Account) -> None:
+    with httpx.Client(base_url=live.url) as client:
+        for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+            r = client.post("/login", data={"email": alice.email, "password": alice.password, "next": evil})
+            assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_the_session_cookie_reads_the_api_and_writes_only_with_the_csrf_token(
+    live: LiveServer, alice: Account, bob: Account
+) -> None:
+    with httpx.Client(base_url=live.url, headers={"Authorization": f"Bearer {bob.secret}"}) as other:
+        theirs = other.post("/api/v1/videos", json={"title": "bob's"}).json()
+    with _sign_in(live, alice) as client:
+        r = client.post("/api/v1/videos", json={"title": "mine"})
+        assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
+        login = client.get("/login?next=/x", follow_redirects=False)
+        assert login.status_code == 303  # already signed in
+        page = client.get("/login")
+        assert page.status_code == 303
+        # The CSRF token is in every page the signed-in person gets; take it from the message page.
+        forbidden = client.post("/logout", data={"csrf": "wrong"})
+        assert forbidden.status_code == 403
+        csrf = re.search(r'name="csrf-token" content="([0-9a-f]{64})"', forbidden.text)
+        assert csrf, forbidden.text[:500]
+        r = client.post("/api/v1/videos", json={"title": "mine"}, headers={"X-CSRF-Token": csrf[1]})
+        assert r.status_code == 201, r.text
+        listed = client.get("/api/v1/videos").json()
+        titles = [v["title"] for v in listed["items"]] if "items" in listed else [v["title"] for v in listed["data"]]
+        assert titles == ["mine"]
+        assert client.get(f"/api/v1/videos/{theirs['id']}").status_code == 404
+        out = client.post("/logout", data={"csrf": csrf[1]})
+        assert out.status_code == 303 and out.headers["location"] == "/login"
+        assert "reelbase_session" not in client.cookies
+        assert client.get("/api/v1/videos").status_code == 401
+
+
+def test_a_forged_or_banned_session_is_refused(live: LiveServer, alice: Account) -> None:
+    with httpx.Client(base_url=live.url, cookies={"reelbase_session": "eyJhbGciOiJub25lIn0.e30."}) as client:
+        assert client.get("/api/v1/videos").status_code == 401
+    with _sign_in(live, alice) as client:
+        assert client.get("/api/v1/videos").status_code == 200
+        from reelbase.core.accounts import set_banned
+        with live.runtime.session() as db:
+            set_banned(db, email=alice.email, banned=True)
+            db.commit()
+        assert client.get("/api/v1/videos").status_code == 403
