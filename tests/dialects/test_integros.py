@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -114,6 +115,18 @@ def test_widget_with_token_header_as_documented(live: LiveServer, alice: Account
     with client(live, **token_header(alice.secret)) as c:
         r = c.get("/v1/widgets/uploader.js")
     assert r.status_code == 200 and "IntegrosUploader" in r.text
+
+
+def test_widget_iframe_mode_gets_a_one_time_uploader_page(live: LiveServer, alice: Account) -> None:
+    with client(live) as c:
+        r = c.get(f"/v1/widgets/uploader_frame.json?access_key={alice.secret}")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["url"] == f"{live.url}/embed/uploader/{body['token']}"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", body["expires_at"])
+        assert c.get("/v1/widgets/uploader_frame.json").status_code == 401
+        script = c.get(f"/v1/widgets/uploader.js?access_key={alice.secret}").text
+        assert "uploader_frame.json" in script and 'data-mode' in script
 
 
 @pytest.mark.skipif(node() is None, reason="needs node to run the widget")

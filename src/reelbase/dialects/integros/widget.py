@@ -6,16 +6,22 @@ Authenticated like every endpoint (``access_key`` or the Token header). The scri
 the key itself: in the page it reads ``access_key`` from its own ``src`` (or ``data-access-key``,
 or ``IntegrosUploader.mount(el, {accessKey})``). It mounts itself into ``#integros-uploader`` (or
 the element named by the script's ``data-target``) when that exists.
+
+With ``data-mode="iframe"`` (or ``IntegrosUploader.frame(el)``) it mounts Reelbase's own uploader page
+instead (``/embed/uploader/{token}``: drag and drop, several files, pause/resume, resumable over
+tus), for a one-time page token asked from ``/v1/widgets/uploader_frame.json``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from fastapi import APIRouter, Request, Response
 
+from reelbase.core.upload_tokens import create_upload_token
 from reelbase.dialects.integros.auth import ApiKeyPrincipal, runtime_of
-from reelbase.dialects.integros.formats import url
+from reelbase.dialects.integros.formats import timestamp, url
 
 router = APIRouter(prefix="/v1/widgets", tags=["widgets"])
 
@@ -112,11 +118,31 @@ SCRIPT = r"""/* Reelbase - Integros uploader widget. Plain JavaScript, no depend
     return box;
   }
 
-  window.IntegrosUploader = { mount: mount, upload: upload, api: API };
+  /* Mount Reelbase's uploader page in an iframe; resolves with the page's URL. */
+  function frame(container, options) {
+    options = options || {};
+    if (typeof container === "string") container = document.querySelector(container);
+    var q = new URLSearchParams();
+    q.set("access_key", options.accessKey || scriptKey());
+    return fetch(API + "/v1/widgets/uploader_frame.json?" + q.toString()).then(function (r) {
+      if (!r.ok) return r.json().then(function (b) { throw new Error(b.error || ("HTTP " + r.status)); });
+      return r.json();
+    }).then(function (body) {
+      var f = el("iframe", { src: body.url, title: "Upload videos", "class": "integros-uploader-frame",
+                             style: "width:100%;min-height:480px;border:0", allow: "fullscreen" });
+      container.appendChild(f);
+      return body.url;
+    });
+  }
+
+  window.IntegrosUploader = { mount: mount, upload: upload, frame: frame, api: API };
   function autoMount() {
     var sel = script && script.getAttribute("data-target");
     var target = document.querySelector(sel || "#integros-uploader");
-    if (target) mount(target, { accessKey: (script && script.getAttribute("data-access-key")) || undefined });
+    var key = (script && script.getAttribute("data-access-key")) || undefined;
+    if (!target) return;
+    if (script && script.getAttribute("data-mode") === "iframe") frame(target, { accessKey: key });
+    else mount(target, { accessKey: key });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", autoMount); else autoMount();
 })();
@@ -128,3 +154,12 @@ def uploader_js(request: Request, _principal: ApiKeyPrincipal) -> Response:
     api = url(runtime_of(request), "")
     body = SCRIPT.replace("__API__", json.dumps(api)).replace("__CHUNK__", str(CHUNK_SIZE))
     return Response(body, media_type="application/javascript", headers={"Cache-Control": "private, max-age=300"})
+
+
+@router.get("/uploader_frame.json", summary="A one-time page token for the iframe uploader")
+def uploader_frame(request: Request, principal: ApiKeyPrincipal) -> dict:
+    runtime = runtime_of(request)
+    made = create_upload_token(runtime, principal, kind="upload")
+    expires = dt.datetime.fromtimestamp(made.expires, dt.UTC)
+    page = f"{runtime.settings.public_url}/embed/uploader/{made.token}"
+    return {"url": page, "token": made.token, "expires_at": timestamp(expires)}
