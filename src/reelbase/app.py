@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from reelbase.api.errors import install_error_handlers
 from reelbase.api.links import API_PREFIX
 from reelbase.api.keys import router as keys_router
+from reelbase.api.playback import router as playback_router
 from reelbase.api.projects import router as projects_router
 from reelbase.api.upload_tokens import router as upload_tokens_router
 from reelbase.api.videos import router as videos_router
@@ -48,6 +49,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.state.queue = queue
     install_error_handlers(app)
     app.include_router(videos_router, prefix=API_PREFIX)
+    app.include_router(playback_router, prefix=API_PREFIX)
     app.include_router(projects_router, prefix=API_PREFIX)
     app.include_router(webhooks_router, prefix=API_PREFIX)
     app.include_router(keys_router, prefix=API_PREFIX)

@@ -6,6 +6,8 @@
   expiring URL prefixes: ``HMAC(server secret, "playback:v1:<video uuid>:<expires>")``. One
   prefix covers every file of the video, so the relative paths inside HLS/DASH playlists resolve.
   :func:`verify_playback` compares in constant time and refuses an expired or changed prefix.
+  :func:`signed_stream_download` finds the file a path below such a prefix names (also the
+  storyboard and the poster, for the player pages).
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reelbase.core import thumbnails as core_thumbs
+from reelbase.core.downloads import Download, asset_download, find_asset, stream_file_download
 from reelbase.core.errors import Forbidden, NotFound
+from reelbase.core.runtime import Runtime
 from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
 
 PLAYBACK_TTL = 24 * 3600
@@ -59,6 +64,16 @@ def playback_expiry(now: float | None = None) -> int:
     return int(time.time() if now is None else now) + PLAYBACK_TTL
 
 
+def signed_prefix(server_secret: str, video_uuid: str, now: float | None = None) -> tuple[int, str]:
+    """``(expires, signature)`` for a stream prefix valid at least :data:`PLAYBACK_TTL` seconds.
+
+    The expiry is rounded up to the next whole hour, so pages loaded within the same hour get the
+    same URLs and the browser's cache of playlists and segments keeps working across reloads.
+    """
+    expires = -(-playback_expiry(now) // 3600) * 3600
+    return expires, sign_playback(server_secret, video_uuid, expires)
+
+
 def verify_playback(db: Session, *, code: str, expires: str, signature: str, server_secret: str) -> Video:
     video = find_public_video(db, code)
     if not expires.isdigit() or len(expires) > 12 or len(signature) > 128:
@@ -82,6 +97,47 @@ def stream_files(db: Session, video: Video) -> list[StreamFile]:
         for a in rows
     ]
     return sorted(out, key=lambda f: (f.kind, f.height or 0, f.label))
+
+
+def signed_stream_download(runtime: Runtime, db: Session, video: Video, *, kind: str, path: str) -> Download:
+    """The file that ``<signed prefix>/<kind>/<path>`` names.
+
+    ``hls``/``dash``: a playlist or segment below the manifest's prefix (relative paths inside
+    playlists resolve to these). ``mp4``/``webm``: the rendition ``<label>.<kind>``.
+    ``storyboard``: the seek-preview WebVTT or sprite by its file name (the VTT names the sprite
+    relative to itself). ``poster``: ``default.jpg``, the default thumbnail at its largest size.
+    ``original``: ``source``, the uploaded file (for a video made ready without a ladder).
+    Anything else is NotFound.
+    """
+    if kind in ("hls", "dash"):
+        return stream_file_download(runtime, db, video, manifest=kind, path=path)
+    if kind in ("mp4", "webm"):
+        label, dot, ext = path.rpartition(".")
+        if not dot or ext != kind or not label or "/" in label:
+            raise NotFound("no such stream file")
+        return asset_download(db, video, kind=AssetKind.rendition.value, label=label)
+    if kind == "storyboard":
+        for label in ("vtt", "sprite"):
+            asset = _optional_asset(db, video, kind=AssetKind.storyboard.value, label=label)
+            if asset is not None and asset.storage_key.rsplit("/", 1)[-1] == path:
+                return asset_download(db, video, kind=asset.kind, label=label)
+        raise NotFound("no such storyboard file")
+    if kind == "poster" and path == "default.jpg":
+        defaults = [a for a in core_thumbs.thumbnail_assets(db, video) if a.is_default]
+        if defaults:
+            best = max(defaults, key=lambda a: a.height or 0)
+            return asset_download(db, video, kind=best.kind, label=best.label)
+        raise NotFound(f"video {video.token} has no thumbnail yet")
+    if kind == "original" and path == "source":
+        return asset_download(db, video, kind=AssetKind.original.value, label="original")
+    raise NotFound("no such stream file")
+
+
+def _optional_asset(db: Session, video: Video, *, kind: str, label: str) -> MediaAsset | None:
+    try:
+        return find_asset(db, video, kind=kind, label=label)
+    except NotFound:
+        return None
 
 
 def _named_height(key: str) -> int | None:

@@ -1,0 +1,157 @@
+"""The player pages: ``/view/{id}`` (title, description, player, embed snippet) and
+``/embed/{id}`` (the player alone, full-frame, for an iframe on any site).
+
+``{id}`` is the video's code (16-hex token) or its UUID. Who may watch is decided by
+:func:`reelbase.core.player.check_watch_access`: a public video plays for anyone, a private one
+for a signed-in team member or with a view token in the page URL (``?t=<expires>.<signature>``).
+
+The page plays files below a signed, expiring stream prefix
+(``/play/{code}/{expires}/{sig}/{kind}/{path}``) served here without an API key, so the relative
+URLs inside HLS/DASH playlists and the storyboard WebVTT resolve. While the video is processing
+the page shows its state and polls ``/view/{id}/status`` (JSON) until it is ready or failed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
+
+from reelbase.api.files import file_response
+from reelbase.core import player as core_player
+from reelbase.core.errors import DomainError, NotFound
+from reelbase.core.playback import signed_prefix, signed_stream_download, verify_playback
+from reelbase.db.models import Video, VideoState
+from reelbase.web.auth import OptionalSession
+from reelbase.web.render import message, render, runtime_of, static_url
+
+router = APIRouter(include_in_schema=False)
+
+STATE_TEXT = {
+    VideoState.created.value: "Waiting for the upload",
+    VideoState.uploading.value: "Uploading",
+    VideoState.uploaded.value: "Queued for processing",
+    VideoState.ingesting.value: "Analysing the video",
+    VideoState.transcoding.value: "Preparing the streams",
+    VideoState.ready.value: "Ready",
+    VideoState.failed.value: "Processing failed",
+}
+# Playlists may be rewritten by a rebuild of the ladder; segments and files never change.
+_PLAYLIST_CACHE = "private, max-age=60"
+_FILE_CACHE = "private, max-age=86400"
+
+
+def _check(db: Session, request: Request, ref: str, session: Any, token: str | None) -> tuple[Video, str]:
+    """The video and how the viewer may watch it (``public``, ``member``, ``token``)."""
+    user_id = session[0].user.id if session else None
+    video = core_player.find_player_video(db, ref)
+    access = core_player.check_watch_access(db, video, user_id=user_id, token=token,
+                                            server_secret=runtime_of(request).secret_key)
+    return video, access
+
+
+def _refused(request: Request, exc: DomainError, *, embed: bool) -> Response:
+    if isinstance(exc, NotFound):
+        return message(request, "Video not found", "There is no video at this address. Check the link.",
+                       status=404, error=True, embed=embed)
+    if isinstance(exc, core_player.ViewTokenRefused):
+        return message(request, "This link cannot play the video", exc.message[:1].upper() + exc.message[1:] + ".",
+                       status=exc.status, error=True, embed=embed)
+    if isinstance(exc, core_player.PrivateVideo):
+        return message(request, "This video is private",
+                       "Only members of its team can watch it, or people given a link with a playback token.",
+                       status=403, error=True, embed=embed)
+    return message(request, "This video cannot be shown", exc.message, status=exc.status, error=True, embed=embed)
+
+
+def _status(video: Video) -> dict[str, Any]:
+    return {"state": video.state, "label": STATE_TEXT.get(video.state, video.state),
+            "progress": int(video.progress or 0), "message": video.state_message or None}
+
+
+def _player(db: Session, request: Request, video: Video, token: str | None) -> dict[str, Any]:
+    """Everything the template and player.js need about the video (URLs site-relative)."""
+    runtime = runtime_of(request)
+    status_url = f"/view/{video.token}/status" + (f"?t={quote(token, safe='')}" if token else "")
+    out: dict[str, Any] = {"status": _status(video), "status_url": status_url, "hls_lib": static_url("vendor/hls.min.mjs")}
+    if video.state != VideoState.ready.value:
+        return out
+    media = core_player.player_media(db, video)
+    expires, sig = signed_prefix(runtime.secret_key, video.uuid)
+    root = f"/play/{video.token}/{expires}/{sig}"
+    files = [{"label": f"{r.height}p" if r.height else r.label, "height": r.height,
+              "type": f"video/{r.container}", "url": f"{root}/{r.container}/{r.label}.{r.container}"}
+             for r in media.renditions if r.container == "mp4"]
+    if media.original:
+        files.append({"label": "Original", "height": None, "type": "", "url": f"{root}/{media.original}"})
+    out.update(
+        hls=f"{root}/{media.hls}" if media.hls else "",
+        files=json.dumps(files),
+        playable=bool(media.hls or files),
+        poster=f"{root}/{media.poster}" if media.poster else "",
+        storyboard=f"{root}/{media.storyboard}" if media.storyboard else "",
+    )
+    return out
+
+
+def _page(request: Request, ref: str, session: Any, t: str | None, *, embed: bool) -> Response:
+    runtime = runtime_of(request)
+    with runtime.session() as db:
+        try:
+            video, access = _check(db, request, ref, session, t)
+        except DomainError as exc:
+            return _refused(request, exc, embed=embed)
+        token = t if access == "token" else None
+        player = _player(db, request, video, token)
+        embed_url = f"{runtime.settings.public_url}/embed/{video.token}" + (
+            f"?t={quote(token, safe='')}" if token else "")
+        snippet = (f'<iframe src="{embed_url}" width="640" height="360" frameborder="0" '
+                   'allow="autoplay; fullscreen; picture-in-picture" allowfullscreen></iframe>')
+        return render(request, "embed.html" if embed else "view.html", embed=embed,
+                      title=video.title or "Untitled video", video=video, access=access, player=player,
+                      snippet=snippet, private_without_token=not video.public and token is None)
+
+
+@router.get("/view/{ref}")
+def view_page(ref: str, request: Request, session: OptionalSession, t: str | None = None) -> Response:
+    return _page(request, ref, session, t, embed=False)
+
+
+@router.get("/embed/{ref}")
+def embed_page(ref: str, request: Request, session: OptionalSession, t: str | None = None) -> Response:
+    return _page(request, ref, session, t, embed=True)
+
+
+@router.get("/view/{ref}/status")
+def video_status(ref: str, request: Request, session: OptionalSession, t: str | None = None) -> Response:
+    """``{state, label, progress, message}`` for the processing page's poll."""
+    no_store = {"Cache-Control": "no-store"}
+    with runtime_of(request).session() as db:
+        try:
+            video, _ = _check(db, request, ref, session, t)
+        except DomainError as exc:
+            return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status,
+                                headers=no_store)
+        return JSONResponse(_status(video), headers=no_store)
+
+
+@router.head("/play/{code}/{expires}/{sig}/{kind}/{path:path}")
+@router.get("/play/{code}/{expires}/{sig}/{kind}/{path:path}")
+def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request) -> Response:
+    """A file of the video below its signed prefix (Range for the MP4 files); 403 when the
+    signature does not match or has expired."""
+    runtime = runtime_of(request)
+    with runtime.session() as db:
+        video = verify_playback(db, code=code, expires=expires, signature=sig, server_secret=runtime.secret_key)
+        download = signed_stream_download(runtime, db, video, kind=kind, path=path)
+    cache = _PLAYLIST_CACHE if path.endswith((".m3u8", ".mpd")) else _FILE_CACHE
+    response = file_response(request, runtime, download, inline=True, cache=cache)
+    # Another site's page may embed the player, but not hot-link the files themselves.
+    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
