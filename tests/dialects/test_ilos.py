@@ -139,7 +139,7 @@ def test_record_token_options_shape_the_video_and_recorder(live: LiveServer, ali
         page = browser.get(iframe_src(out["recordButtonIframe"]))
         assert "webcam-only" in page.text and 'name="title"' not in page.text  # title given, not asked
         sent = form_upload(browser, iframe_src(out["recordButtonIframe"]), b"\x00" * 2048)
-    assert sent.status_code == 303 and sent.headers["location"] == f"{live.url}{BASE}/view/{video.token}"
+    assert sent.status_code == 303 and sent.headers["location"] == f"{live.url}/view/{video.token}"
 
 
 def test_record_single_video_expands_to_its_three_options(live: LiveServer, alice: Account) -> None:
@@ -199,7 +199,7 @@ def test_upload_token_doc_example_and_basic_uploader(live: LiveServer, alice: Ac
                            title="My <demo>")
         assert sent.status_code == 200 and "Upload complete" in sent.text
         video = video_of_token(live.runtime, token)
-        assert f"{root}/view/{video.token}" in sent.text
+        assert f"{live.url}/view/{video.token}" in sent.text
         assert video.title == "My <demo>" and video.public is True and video.user_id is not None
         # one-time: the same token is refused afterwards, by the page and by a direct post
         page_again = browser.get(iframe_src(body["uploadIframeBasic"]))
@@ -308,7 +308,7 @@ def test_opensearch_doc_example_rss(live: LiveServer) -> None:
     titles = {i.findtext("title") for i in items}
     assert titles == {"Testing <the> search", "Other"}
     first = next(i for i in items if i.findtext("title") == "Testing <the> search")
-    assert first.findtext("link") == f"{live.url}{BASE}/view/{hit}"
+    assert first.findtext("link") == f"{live.url}/view/{hit}"
     enclosure = first.find("enclosure")
     assert enclosure is not None and enclosure.get("url") == f"{live.url}{BASE}/media/{hit}.mp4"
     assert first.findtext("pubDate") and first.findtext("guid")
@@ -362,11 +362,15 @@ def test_view_and_embed_pages_resolve(live: LiveServer, alice: Account) -> None:
     processing = put_video(live.runtime, alice.secret, title="soon <b>", state="transcoding", public=True)
     private = put_video(live.runtime, alice.secret, title="secret", public=False)
     with ilos(live) as c:
-        view = c.get(f"/view/{processing}")
-        embed = c.get(f"/embed/{processing}")
-        hidden = c.get(f"/view/{private}")
+        moved = c.get(f"/view/{processing}?t=1", follow_redirects=False)
+        view = c.get(f"/view/{processing}", follow_redirects=True)
+        embed = c.get(f"/embed/{processing}", follow_redirects=True)
+        hidden = c.get(f"/view/{private}", follow_redirects=True)
         hidden_media = c.get(f"/media/{private}.mp4")
-        unknown = c.get("/view/ffffffffffffffff")
+        unknown = c.get("/view/ffffffffffffffff", follow_redirects=True)
+    # the dialect's old paths send the browser to Reelbase's player pages
+    assert moved.status_code == 301 and moved.headers["location"] == f"{live.url}/view/{processing}?t=1"
+    assert view.url == f"{live.url}/view/{processing}" and embed.url == f"{live.url}/embed/{processing}"
     assert view.status_code == 200 and "still being processed" in view.text and "soon &lt;b&gt;" in view.text
     assert embed.status_code == 200 and "still being processed" in embed.text
     assert hidden.status_code == 403 and "private" in hidden.text and "secret" not in hidden.text
@@ -397,12 +401,13 @@ def test_basic_upload_is_processed_and_webhook_delivered(pipeline: LiveServer, c
             assert set(hook) == WEBHOOK_KEYS and headers["content-type"].startswith("application/json")
             root, randtag = pipeline.url + BASE, hook["randtag"]
             assert hook["token"] == body["token"] and hook["video_endpoint_extras"] == extras
-            assert hook["videoURL"] == f"{root}/view/{randtag}" and hook["embedURL"] == f"{root}/embed/{randtag}"
+            assert hook["videoURL"] == f"{pipeline.url}/view/{randtag}"
+            assert hook["embedURL"] == f"{pipeline.url}/embed/{randtag}"
             assert iframe_src(hook["iframe"]) == hook["embedURL"]
             view, embed = browser.get(hook["videoURL"]), browser.get(hook["embedURL"])
             assert view.status_code == 200 and "Portrait demo" in view.text
+            assert embed.status_code == 200 and 'id="player"' in embed.text and "/play/" in embed.text
             media_url = f"{root}/media/{randtag}.mp4"
-            assert f'<video controls playsinline preload="metadata" src="{media_url}">' in embed.text
             media = browser.get(media_url, headers={"Range": "bytes=0-99"})
             assert media.status_code == 206 and media.headers["content-type"] == "video/mp4"
             assert media.content[4:8] == b"ftyp"

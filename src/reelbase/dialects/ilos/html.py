@@ -31,21 +31,7 @@ button {{ margin-top: 1rem; padding: .5rem 1.25rem; }}
 </html>
 """
 
-_EMBED = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>html, body {{ margin: 0; height: 100%; background: #000; color: #eee; font-family: system-ui, sans-serif; }}
-video {{ width: 100%; height: 100%; }} p {{ padding: 1rem; }}</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
-
-HEADERS = {"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; media-src 'self'; "
+HEADERS = {"Content-Security-Policy": "default-src 'self'; style-src 'unsafe-inline'; "
            "img-src 'self'; form-action 'self'", "X-Content-Type-Options": "nosniff",
            "Referrer-Policy": "same-origin"}
 
@@ -59,14 +45,6 @@ def page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(title=esc(title), body=body), status_code=status, headers=HEADERS)
 
 
-def embed_page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_EMBED.format(title=esc(title), body=body), status_code=status, headers=HEADERS)
-
-
 def message(title: str, text: str, *, status: int = 200, error: bool = False) -> HTMLResponse:
     css = "msg error" if error else "msg"
     return page(title, f"<h1>{esc(title)}</h1>\n<p class=\"{css}\">{esc(text)}</p>", status=status)
-
-
-def video_tag(src: str) -> str:
-    return f'<video controls playsinline preload="metadata" src="{esc(src)}"></video>'

@@ -1,57 +1,38 @@
-"""View and embed pages for a video's link (``/view/{randtag}``, ``/embed/{randtag}``) and the
-MP4 they play (``/media/{randtag}.mp4``, with Range for seeking). ``randtag`` is the video's
-token. Public videos play for anyone with the link; a private one shows that it is private
-(team sign-in comes with the web pages). A video still processing says so.
+"""The MP4 a video's link plays (``/media/{randtag}.mp4``, with Range for seeking; the document's
+RSS enclosures point at it), and the old view and embed paths of this dialect
+(``/view/{randtag}``, ``/embed/{randtag}``), which now send the browser to Reelbase's own player
+pages at the root (adaptive HLS, quality menu, private videos by token or sign-in). ``randtag`` is
+the video's token.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from reelbase.api.files import file_response
-from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.core.shared_links import check_link_access, find_linked_video, playable_download
-from reelbase.dialects.ilos import html, urls
-from reelbase.dialects.ilos.errors import status_of
-from reelbase.dialects.ilos.pages import error_page
+from reelbase.dialects.ilos import urls
 
 router = APIRouter(tags=["player"], include_in_schema=False)
 
 
-def _show(request: Request, randtag: str, *, embedded: bool) -> Response:
-    runtime: Runtime = request.app.state.runtime
-    try:
-        with runtime.session() as db:
-            video = check_link_access(find_linked_video(db, randtag))
-            title, ready, token = video.title or "Untitled video", video.state == "ready", video.token
-            failed = video.state == "failed"
-    except DomainError as exc:
-        if embedded:
-            return html.embed_page("Video", f"<p>{html.esc(exc.message)}</p>", status=status_of(exc))
-        return error_page(exc)
-    root = urls.base_of(runtime)
-    if ready:
-        player = html.video_tag(urls.media(root, token))
-    else:
-        player = "<p>This video could not be processed.</p>" if failed else (
-            "<p>This video is still being processed. Please check back in a moment.</p>")
-    if embedded:
-        return html.embed_page(title, player)
-    embed = urls.embed(root, token)
-    return html.page(title, f"<h1>{html.esc(title)}</h1>\n{player}\n"
-                            f"<p>Embed: <code>{html.esc(urls.iframe(embed))}</code></p>")
+def _moved(request: Request, target: str) -> Response:
+    query = request.url.query
+    return RedirectResponse(target + (f"?{query}" if query else ""), status_code=301)
 
 
 @router.get("/view/{randtag}")
 def view_page(randtag: str, request: Request) -> Response:
-    return _show(request, randtag, embedded=False)
+    runtime: Runtime = request.app.state.runtime
+    return _moved(request, urls.view(urls.base_of(runtime), randtag))
 
 
 @router.get("/embed/{randtag}")
 def embed_page(randtag: str, request: Request) -> Response:
-    return _show(request, randtag, embedded=True)
+    runtime: Runtime = request.app.state.runtime
+    return _moved(request, urls.embed(urls.base_of(runtime), randtag))
 
 
 @router.head("/media/{randtag}.mp4")

@@ -1,5 +1,7 @@
-"""Every URL the ilos dialect hands out: absolute, under ``<public url>/compat/ilos``, and
-served by this dialect (``pages.py``, ``player.py``, ``opensearch.py``)."""
+"""Every URL the ilos dialect hands out: absolute. The API's own under ``<public url>/compat/ilos``
+(``pages.py``, ``player.py``, ``opensearch.py``); the pages a person opens (view, embed) are
+Reelbase's own player pages at the root (``/view/{code}``, ``/embed/{code}``), reached from
+``root`` by dropping the dialect's prefix."""
 
 from __future__ import annotations
 
@@ -40,12 +42,17 @@ def recorder_launch(token: str) -> str:
     return f"ilosrecord:record?token={quote(token)}"
 
 
+def site(root: str) -> str:
+    """The server's root from the dialect's root."""
+    return root[: -len(PREFIX)] if root.endswith(PREFIX) else root
+
+
 def view(root: str, randtag: str) -> str:
-    return f"{root}/view/{quote(randtag)}"
+    return f"{site(root)}/view/{quote(randtag)}"
 
 
 def embed(root: str, randtag: str) -> str:
-    return f"{root}/embed/{quote(randtag)}"
+    return f"{site(root)}/embed/{quote(randtag)}"
 
 
 def media(root: str, randtag: str) -> str:
