@@ -134,7 +134,8 @@ def list_videos(
     q: str | None = None,
     parent: Video | None = None,
 ) -> VideoPage:
-    """Newest first; ``q`` matches every word in the title or description (case-insensitive)."""
+    """Newest first; ``q`` matches every word in the title or description (case-insensitive);
+    ``state`` is one state or a comma-separated list of states."""
     if page < 1:
         raise InvalidInput("page must be 1 or more", field="page")
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -142,10 +143,12 @@ def list_videos(
     query = select(Video).where(Video.team_id == principal.team_id)
     if project_ref not in (None, ""):
         query = query.where(Video.project_id == get_project(db, principal, project_ref).id)
-    if state:
-        if state not in {s.value for s in VideoState}:
-            raise InvalidInput(f"unknown state {state!r}", field="state")
-        query = query.where(Video.state == state)
+    if state:  # one state, or several separated by commas ("uploading,ingesting,transcoding")
+        wanted = [s.strip() for s in state.split(",") if s.strip()]
+        unknown = [s for s in wanted if s not in {v.value for v in VideoState}]
+        if unknown or not wanted:
+            raise InvalidInput(f"unknown state {(unknown or [state])[0]!r}", field="state")
+        query = query.where(Video.state.in_(wanted))
     if parent is not None:
         query = query.where(Video.parent_id == parent.id)
     for word in (q or "").split()[:10]:
