@@ -19,6 +19,7 @@ from reelbase.core.errors import InvalidInput, PayloadTooLarge, QuotaExceeded
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
 from reelbase.core.videos import team_stored_bytes
+from reelbase.core.webhooks import emit_video_event
 from reelbase.db.models import AssetKind, MediaAsset, Team, Video, VideoState
 from reelbase.storage.base import BlobInfo
 
@@ -124,6 +125,7 @@ def commit_original(
         video.state_message = None
         video.progress = 0
         job = enqueue_job(db, kind="ingest", video_id=video_id)
+        emit_video_event(db, video, "upload.completed", public_url=runtime.settings.public_url)
         db.commit()
         job_id = job.id
     for old in stale:
