@@ -12,27 +12,36 @@ stored anywhere else.
 a token, the token is spent. A recorder that records several videos continues with
 :func:`next_upload_token`: a fresh token of the same series, whose callback reports the
 series' first token (the one the client asked for).
+
+An uploader page takes several files with one token: :func:`reserve_upload_slot` gives the
+first file the token's own upload and each further one a sibling token of the same series
+(:func:`sibling_upload_token`, listed on the page's token). Such a page stays usable while any
+upload of its series is unfinished (:func:`verify_series_token`), so a reload mid-upload
+resumes; it is spent once they are all done.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import authenticate_public_id
+from reelbase.core.accounts import authenticate_public_id, principal_for_user
 from reelbase.core.context import Principal
-from reelbase.core.errors import InvalidInput, Unauthenticated
+from reelbase.core.errors import Forbidden, InvalidInput, Unauthenticated
 from reelbase.core.projects import create_project
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import UploadGrant, UploadState
-from reelbase.core.uploads_signed import UploadUrlExpired, UploadUrlUsed, create_signed_upload
+from reelbase.core.uploads_lock import upload_lock
+from reelbase.core.uploads_signed import UploadUrlExpired, UploadUrlUsed, create_signed_upload, sign_upload
 from reelbase.core.uploads_single import receive_signed_source
 from reelbase.core.webhooks import add_video_callback
-from reelbase.db.models import Project, UploadSession, Video
+from reelbase.db.models import Project, UploadSession, User, Video
 
 DEFAULT_TOKEN_LIFETIME = 24 * 3600
 TOKEN_KINDS = ("upload", "record")
@@ -106,7 +115,9 @@ def create_upload_token(
                                extras={**callback.extras, "token": origin or signed.token})
         record = {"origin": origin or signed.token, "kind": kind, "expires": signed.expires_at,
                   "options": dict(options or {}), "title": title,
-                  "key": principal.api_key.public_id if principal.api_key else None}
+                  "key": principal.api_key.public_id if principal.api_key else None,
+                  # a token made by a signed-in person (no key) continues its series as that person
+                  "user": None if principal.api_key else principal.user.id, "team": principal.team_id}
         sess.upload_metadata = {**(sess.upload_metadata or {}), "token": record}
         db.commit()
         return UploadToken(token=signed.token, kind=kind, expires=signed.expires_at, video_uuid=video.uuid,
@@ -158,19 +169,27 @@ def upload_with_token(
     return read_upload_token(runtime, found.token)
 
 
+def _maker_of(db: Session, record: dict[str, Any]) -> Principal:
+    """Who made a token (its API key, or the signed-in person), still allowed to make more."""
+    if record.get("key"):
+        return authenticate_public_id(db, record["key"])
+    user = db.get(User, record["user"]) if record.get("user") else None
+    if user is None:
+        raise Unauthenticated("the account that made this token is gone")
+    return principal_for_user(db, user, record.get("team"))
+
+
 def next_upload_token(runtime: Runtime, token: str) -> UploadToken:
     """After a token was used, a fresh one for the next video of the same series (a recorder
     that records several videos): same settings, callback and options, the same expiry, and the
-    series' first token reported to the callback. Made with the key that made the first token,
-    which must still be valid."""
+    series' first token reported to the callback. Made with the key (or by the person) that made
+    the first token, which must still be valid."""
     used = read_upload_token(runtime, token)
     with runtime.session() as db:
         sess = db.scalar(select(UploadSession).where(UploadSession.public_id == used.token))
         assert sess is not None
         record = dict(sess.upload_metadata["token"])
-        if not record.get("key"):
-            raise Unauthenticated("this token was not made with an API key")
-        principal = authenticate_public_id(db, record["key"])
+        principal = _maker_of(db, record)
         video = db.get_one(Video, sess.video_id)
         folder = db.get(Project, video.project_id) if video.project_id else None
         callbacks = [c for c in (video.options or {}).get("callbacks", []) if isinstance(c, dict)]
@@ -186,3 +205,141 @@ def next_upload_token(runtime: Runtime, token: str) -> UploadToken:
     return create_upload_token(runtime, principal, kind=used.kind, title=title, public=public,
                                folder=folder.name if folder else None, callback=callback, options=used.options,
                                lifetime=lifetime, origin=record.get("origin") or used.token)
+
+
+# ---------------------------------------------------------------- pages that upload several files
+
+MAX_SERIES = 50  # further files one uploader page may add to its token
+
+
+class UploadSeriesFull(Forbidden):
+    code = "upload_series_full"
+
+
+@dataclass(frozen=True)
+class UploadSlot:
+    """Where a page writes one file over tus: a signed upload session (its signed-URL query
+    parameters) and the video it makes."""
+
+    token: str
+    expires: int
+    sign: str
+    video_uuid: str
+    video_token: str
+
+    def query(self) -> str:
+        return urlencode({"token": self.token, "expires_at": self.expires, "sign": self.sign})
+
+
+def _slot(runtime: Runtime, found: UploadToken) -> UploadSlot:
+    return UploadSlot(token=found.token, expires=found.expires, sign=sign_upload(runtime.secret_key, found.token,
+                      found.expires), video_uuid=found.video_uuid, video_token=found.video_token)
+
+
+def _session_of(db: Session, token: str) -> UploadSession:
+    sess = db.scalar(select(UploadSession).where(UploadSession.public_id == token))
+    assert sess is not None
+    return sess
+
+
+def _series_lock(token: str) -> str:
+    # Not the upload's own lock: that one is held while a chunk arrives, which on a slow network
+    # takes longer than a page should wait to add its next file.
+    return f"series-{token}"
+
+
+def _open_siblings(db: Session, record: dict[str, Any], now: float) -> int:
+    """How many further uploads of a page's series are still in progress (not finished, not
+    given up, not expired)."""
+    siblings = [str(t) for t in record.get("siblings", [])]
+    if not siblings:
+        return 0
+    moment = dt.datetime.fromtimestamp(now, dt.UTC)
+    rows = db.scalars(select(UploadSession).where(UploadSession.public_id.in_(siblings))).all()
+    return sum(1 for r in rows if r.state == UploadState.active.value and _aware(r.expires_at) > moment)
+
+
+def _aware(when: dt.datetime) -> dt.datetime:
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def verify_series_token(runtime: Runtime, token: str, *, now: float | None = None) -> UploadToken:
+    """The token, if its uploader page may still add or finish uploads: not expired, and either
+    unused or with another upload of its series still in progress (so a page reloaded while one
+    of several files is uploading comes back). Spent once all its uploads are done."""
+    moment = time.time() if now is None else now
+    found = read_upload_token(runtime, token)
+    if found.expires <= moment:
+        raise UploadUrlExpired("this token has expired; ask for a new one")
+    if found.used:
+        with runtime.session() as db:
+            record = dict(_session_of(db, found.token).upload_metadata["token"])
+            if not _open_siblings(db, record, moment):
+                raise UploadUrlUsed("this token was already used to upload its videos; ask for a new one")
+    return found
+
+
+def sibling_upload_token(runtime: Runtime, token: str) -> UploadToken:
+    """A further token of the same series for another file of the same page, allowed while the
+    page's token is usable (:func:`verify_series_token`), even before the token's own upload is
+    done: same settings, callback, options and expiry (the series' first token is reported to
+    the callback). At most :data:`MAX_SERIES` per token."""
+    found = verify_series_token(runtime, token)
+    with upload_lock(runtime, _series_lock(found.token)):
+        with runtime.session() as db:
+            count = len(_session_of(db, found.token).upload_metadata["token"].get("siblings", []))
+        if count >= MAX_SERIES:
+            raise UploadSeriesFull(f"one upload page can add at most {MAX_SERIES + 1} videos; ask for a new token")
+        fresh = next_upload_token(runtime, found.token)
+        with runtime.session() as db:
+            sess = _session_of(db, found.token)
+            record = dict(sess.upload_metadata["token"])
+            record["siblings"] = [*record.get("siblings", []), fresh.token]
+            sess.upload_metadata = {**sess.upload_metadata, "token": record}
+            db.commit()
+    return fresh
+
+
+def _name_video(runtime: Runtime, found: UploadToken, title: str | None) -> None:
+    """Title the token's video with what the page sends (a file's name, or the title a person
+    typed), unless the token's maker chose the title."""
+    title = (title or "").strip()[:500]
+    if not title:
+        return
+    with runtime.session() as db:
+        sess = _session_of(db, found.token)
+        if sess.upload_metadata["token"].get("title"):
+            return
+        video = db.get_one(Video, sess.video_id)
+        video.title = title
+        db.commit()
+
+
+def reserve_upload_slot(runtime: Runtime, token: str, *, filename: str | None = None) -> UploadSlot:
+    """Where an uploader page writes its next file: the token's own upload the first time it
+    asks (while that upload is unclaimed), a sibling token's after that. The video is named
+    after the file unless the token fixed a title."""
+    found = verify_series_token(runtime, token)
+    own = False
+    if not found.used:
+        with upload_lock(runtime, _series_lock(found.token)):
+            with runtime.session() as db:
+                sess = _session_of(db, found.token)
+                record = dict(sess.upload_metadata["token"])
+                if not record.get("reserved") and sess.protocol == "signed":
+                    record["reserved"] = True
+                    sess.upload_metadata = {**sess.upload_metadata, "token": record}
+                    db.commit()
+                    own = True
+    slot = found if own else sibling_upload_token(runtime, found.token)
+    stem = (filename or "").rsplit("/", 1)[-1]
+    _name_video(runtime, slot, stem.rsplit(".", 1)[0] if "." in stem else stem)
+    return _slot(runtime, slot)
+
+
+def recorder_slot(runtime: Runtime, token: str, *, title: str | None = None) -> UploadSlot:
+    """Where a recorder page writes its recording: the token's own upload (the token must be
+    unused and unexpired). ``title`` names the video unless the token fixed a title."""
+    found = verify_upload_token(runtime, token)
+    _name_video(runtime, found, title)
+    return _slot(runtime, found)

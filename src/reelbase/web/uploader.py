@@ -1,0 +1,143 @@
+"""The uploader page (``/embed/uploader/{token}``): what a one-time upload token opens, alone or
+inside an iframe on another site.
+
+- The full page is Uppy's Dashboard with its tus plugin (``static/uploader.js``): several files,
+  drag and drop, per-file progress, pause and resume, resumable over tus across a reload. The
+  first file goes to the token's own upload, each further one to a sibling token of the same
+  series, handed out by ``POST /embed/uploader/{token}/slots`` as a signed tus creation URL.
+- ``?uploaderType=basic`` is a plain multipart form (no script needed) posted back to the page's
+  URL and streamed into the token's upload.
+
+A token whose uploads are all done, or that expired, gets a page saying so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reelbase.api.links import API_PREFIX
+from reelbase.core import upload_tokens
+from reelbase.core.errors import DomainError
+from reelbase.core.upload_tokens import UploadSlot, UploadToken
+from reelbase.uploads.multipart import MultipartFile
+from reelbase.uploads.streams import batched, pull_from_loop
+from reelbase.web.render import message, render, runtime_of
+
+router = APIRouter(include_in_schema=False)
+
+DEFAULT_CHUNK = 5 * 1024 * 1024
+MIN_CHUNK, MAX_CHUNK = 64 * 1024, 64 * 1024 * 1024
+ERROR_TITLES = {"upload_url_used": "Link already used", "upload_url_expired": "Link expired",
+                "unauthenticated": "Unknown link", "upload_series_full": "Too many files"}
+
+
+def token_error(request: Request, exc: DomainError) -> Response:
+    """A page saying why the token cannot be used (embeddable, like the pages themselves)."""
+    return message(request, ERROR_TITLES.get(exc.code, "Upload failed"), exc.message, status=exc.status, error=True,
+                   embed=True)
+
+
+def json_error(exc: DomainError) -> JSONResponse:
+    return JSONResponse({"error": {"code": exc.code, "status": exc.status, "message": exc.message}},
+                        status_code=exc.status, headers={"Cache-Control": "no-store"})
+
+
+def chunk_size(request: Request) -> int:
+    """tus chunk size: 5 MiB, or ``?chunkSize=<bytes>`` kept within 64 KiB–64 MiB."""
+    given = request.query_params.get("chunkSize", "")
+    if not given.isdigit() or len(given) > 12:
+        return DEFAULT_CHUNK
+    return min(MAX_CHUNK, max(MIN_CHUNK, int(given)))
+
+
+def slot_json(slot: UploadSlot) -> dict[str, Any]:
+    return {"endpoint": f"{API_PREFIX}/uploads/?{slot.query()}", "token": slot.token, "video": slot.video_uuid,
+            "code": slot.video_token, "view_url": view_url(slot.video_token)}
+
+
+def view_url(code: str) -> str:
+    return f"/view/{code}"
+
+
+def done_page(request: Request, found: UploadToken) -> Response:
+    """After the basic form's upload: the video is processing, and where it will play."""
+    return render(request, "uploader_basic.html", embed=True, title="Uploaded — processing", token=found,
+                  done=True, view=view_url(found.video_token))
+
+
+async def small_json(request: Request, model: type[BaseModel]) -> Any:
+    """A page's small JSON request body (at most 4 KiB; anything unreadable means defaults)."""
+    raw = bytearray()
+    async for part in request.stream():
+        raw.extend(part)
+        if len(raw) > 4096:
+            return model()
+    try:
+        return model.model_validate_json(bytes(raw) or b"{}")
+    except ValidationError:
+        return model()
+
+
+@router.get("/embed/uploader/{token}")
+async def uploader_page(token: str, request: Request) -> Response:
+    runtime = runtime_of(request)
+    basic = request.query_params.get("uploaderType") == "basic"
+    check = upload_tokens.verify_upload_token if basic else upload_tokens.verify_series_token
+    try:
+        found = await run_in_threadpool(check, runtime, token)
+    except DomainError as exc:
+        return token_error(request, exc)
+    if basic:
+        when = dt.datetime.fromtimestamp(found.expires, dt.UTC)
+        return render(request, "uploader_basic.html", embed=True, title="Upload a video", token=found, done=False,
+                      action=f"/embed/uploader/{found.token}", full_url=f"/embed/uploader/{found.token}",
+                      expires_iso=when.isoformat(), expires_text=f"{when:%Y-%m-%d %H:%M} UTC")
+    return render(request, "uploader.html", embed=True, title="Upload videos", token=found,
+                  chunk_size=chunk_size(request), max_files=upload_tokens.MAX_SERIES + 1,
+                  max_size=runtime.settings.max_upload_bytes, basic_url=f"/embed/uploader/{found.token}"
+                  "?uploaderType=basic")
+
+
+@router.post("/embed/uploader/{token}")
+async def uploader_submit(token: str, request: Request) -> Response:
+    """The basic form: one file, streamed into the token's own upload."""
+    runtime = runtime_of(request)
+    content_type = request.headers.get("content-type", "")
+    body = batched(request.stream())
+
+    def work() -> UploadToken:
+        form = MultipartFile(pull_from_loop(body), content_type).open()
+        return upload_tokens.upload_with_token(runtime, token, chunks=form, filename=form.filename,
+                                               content_type=form.content_type, title=form.fields.get("title"))
+
+    try:
+        await run_in_threadpool(upload_tokens.verify_upload_token, runtime, token)
+        done = await run_in_threadpool(work)
+    except DomainError as exc:
+        return token_error(request, exc)
+    return done_page(request, done)
+
+
+class SlotRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    name: str | None = Field(default=None, max_length=255)
+
+
+@router.post("/embed/uploader/{token}/slots")
+async def uploader_slot(token: str, request: Request) -> Response:
+    """Where the page's next file goes: ``{endpoint}`` is a tus creation URL (signed), plus the
+    video it makes (``video``, ``code``, ``view_url``). The token in the path is the only
+    credential, as for the page itself."""
+    wanted = await small_json(request, SlotRequest)
+    try:
+        slot = await run_in_threadpool(upload_tokens.reserve_upload_slot, runtime_of(request), token,
+                                       filename=wanted.name)
+    except DomainError as exc:
+        return json_error(exc)
+    return JSONResponse(slot_json(slot), status_code=201, headers={"Cache-Control": "no-store"})
