@@ -92,14 +92,18 @@ def test_record_token_doc_example_returns_every_field(live: LiveServer, alice: A
     assert isinstance(token, str) and len(token) >= 32
     assert body["recorderDownloadUrl"] == f"{root}/recorder/download/{token}"
     assert body["recorderLaunchURI"] == f"ilosrecord:record?token={token}"
-    assert iframe_src(body["recordButtonIframe"]) == f"{root}/embed/api/recorder/{token}"
+    assert iframe_src(body["recordButtonIframe"]) == f"{live.url}/embed/recorder/{token}"
     assert abs(body["expires"] - (time.time() + 24 * 3600)) < 120  # a UNIX timestamp (UTC)
     with httpx.Client(timeout=30) as browser:
         recorder = browser.get(iframe_src(body["recordButtonIframe"]))
         download = browser.get(body["recorderDownloadUrl"])
     assert recorder.status_code == 200 and "text/html" in recorder.headers["content-type"]
-    assert 'enctype="multipart/form-data"' in recorder.text and "not available" in recorder.text
-    assert download.status_code == 200 and f"/embed/api/recorder/{token}" in download.text
+    assert 'id="recorder"' in recorder.text and f'data-token="{token}"' in recorder.text
+    assert f'/embed/uploader/{token}?uploaderType=basic' in recorder.text  # a recording made elsewhere
+    assert download.status_code == 200 and f"{live.url}/embed/recorder/{token}" in download.text
+    with httpx.Client(base_url=live.url + BASE, timeout=30) as old:  # the dialect's old page paths
+        moved = old.get(f"/embed/api/recorder/{token}", follow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["location"] == f"{live.url}/embed/recorder/{token}"
 
 
 def test_authentication_example_form_body_and_python_example_payload(live: LiveServer, alice: Account) -> None:
@@ -137,8 +141,9 @@ def test_record_token_options_shape_the_video_and_recorder(live: LiveServer, ali
     assert callback["extras"] == {"video_endpoint_extras": extras, "token": out["token"]}
     with httpx.Client(timeout=30) as browser:
         page = browser.get(iframe_src(out["recordButtonIframe"]))
-        assert "webcam-only" in page.text and 'name="title"' not in page.text  # title given, not asked
-        sent = form_upload(browser, iframe_src(out["recordButtonIframe"]), b"\x00" * 2048)
+        assert "This recorder records your webcam." in page.text and 'value="screen"' not in page.text
+        assert 'data-ask-title="false"' in page.text  # the title was given, not asked for
+        sent = form_upload(browser, f"{live.url}/embed/uploader/{out['token']}?uploaderType=basic", b"\x00" * 2048)
     assert sent.status_code == 303 and sent.headers["location"] == f"{live.url}/view/{video.token}"
 
 
@@ -148,9 +153,12 @@ def test_record_single_video_expands_to_its_three_options(live: LiveServer, alic
                                           "auto_open_video": True, "request_video_title": True})
     with httpx.Client(timeout=30) as browser:
         page = browser.get(iframe_src(r.json()["recordButtonIframe"]))
-        sent = form_upload(browser, iframe_src(r.json()["recordButtonIframe"]), b"\x01" * 100)
-    assert 'name="title"' not in page.text  # request_video_title = false
-    assert sent.status_code == 200 and "Upload complete" in sent.text  # auto_open_video = false
+        basic = f"{live.url}/embed/uploader/{r.json()['token']}?uploaderType=basic"
+        sent = form_upload(browser, basic, b"\x01" * 100)
+    assert 'data-ask-title="false"' in page.text  # request_video_title = false
+    assert 'data-auto-open="false"' in page.text and 'data-auto-close="true"' in page.text
+    assert sent.status_code == 200 and "Uploaded" in sent.text  # auto_open_video = false
+    assert "Record another video" not in sent.text  # auto_close_recorder = true
 
 
 def test_open_recorder_records_several_videos_reporting_the_first_token(live: LiveServer, org: Account) -> None:
@@ -160,12 +168,17 @@ def test_open_recorder_records_several_videos_reporting_the_first_token(live: Li
                                              "video_endpoint_extras": extras, "video_title": "Standup",
                                              "collection": "Daily", "video_set_public": True}).json()
     first_page = iframe_src(body["recordButtonIframe"])
-    with httpx.Client(timeout=30) as browser:
-        sent = form_upload(browser, first_page, b"\x00" * 300)
+
+    def basic_of(recorder_url: str) -> str:  # a recording made elsewhere goes through the basic form
+        return recorder_url.replace("/embed/recorder/", "/embed/uploader/") + "?uploaderType=basic"
+
+    with httpx.Client(timeout=30, base_url=live.url) as browser:
+        sent = form_upload(browser, basic_of(first_page), b"\x00" * 300)
         assert sent.status_code == 200 and "Record another video" in sent.text
         match = re.search(r'<a href="([^"]+)">Record another video</a>', sent.text)
         assert match and match.group(1) != first_page
-        second = form_upload(browser, match.group(1), b"\x00" * 300)
+        assert browser.get(match.group(1)).status_code == 200  # the next recorder page opens
+        second = form_upload(browser, basic_of(f"{live.url}{match.group(1)}"), b"\x00" * 300)
         assert second.status_code == 200
         assert browser.get(first_page).status_code == 403  # each token still uploads once
     one = video_of_token(live.runtime, body["token"])
@@ -187,8 +200,8 @@ def test_upload_token_doc_example_and_basic_uploader(live: LiveServer, alice: Ac
     root, token = live.url + BASE, body["token"]
     assert (body["worked"], body["video_endpoint"], body["video_endpoint_extras"], body["video_set_public"]) == (
         True, DOC_ENDPOINT, None, True)
-    assert iframe_src(body["uploadIframe"]) == f"{root}/embed/api/uploader/{token}"
-    assert iframe_src(body["uploadIframeBasic"]) == f"{root}/embed/api/uploader/{token}?uploaderType=basic"
+    assert iframe_src(body["uploadIframe"]) == f"{live.url}/embed/uploader/{token}"
+    assert iframe_src(body["uploadIframeBasic"]) == f"{live.url}/embed/uploader/{token}?uploaderType=basic"
     assert isinstance(body["expires"], int) and body["expires"] > time.time()
     with httpx.Client(timeout=30) as browser:
         full = browser.get(iframe_src(body["uploadIframe"]))
@@ -197,7 +210,7 @@ def test_upload_token_doc_example_and_basic_uploader(live: LiveServer, alice: Ac
         assert "<script" not in basic.text and 'type="file" name="file"' in basic.text
         sent = form_upload(browser, iframe_src(body["uploadIframeBasic"]), b"\x00" * 4096, filename="demo.mp4",
                            title="My <demo>")
-        assert sent.status_code == 200 and "Upload complete" in sent.text
+        assert sent.status_code == 200 and "Uploaded" in sent.text
         video = video_of_token(live.runtime, token)
         assert f"{live.url}/view/{video.token}" in sent.text
         assert video.title == "My <demo>" and video.public is True and video.user_id is not None
@@ -212,11 +225,12 @@ def test_expired_and_unknown_tokens_are_refused(live: LiveServer, alice: Account
     with ilos(live) as c:
         token = _json(c, "/v1/token/upload", {"api_key": alice.secret}).json()["token"]
     set_token_expiry(live.runtime, token, int(time.time()) - 5)
-    with httpx.Client(base_url=live.url + BASE, timeout=30) as browser:
-        page = browser.get(f"/embed/api/uploader/{token}?uploaderType=basic")
+    with httpx.Client(base_url=live.url + BASE, timeout=30, follow_redirects=True) as browser:
+        page = browser.get(f"/embed/api/uploader/{token}?uploaderType=basic")  # old path, redirected
         post = browser.post(f"/embed/api/uploader/{token}", files={"file": ("x.mp4", b"y" * 10)})
         unknown = browser.get("/embed/api/uploader/0123456789abcdef0123456789abcdef")
         recorder_unknown = browser.get("/recorder/download/nope")
+    assert page.url == f"{live.url}/embed/uploader/{token}?uploaderType=basic"
     assert page.status_code == 403 and "expired" in page.text
     assert post.status_code == 403 and "expired" in post.text
     assert unknown.status_code == 401 and recorder_unknown.status_code == 401

@@ -18,12 +18,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reelbase.api.links import API_PREFIX
 from reelbase.core import upload_tokens
 from reelbase.core.errors import DomainError
+from reelbase.core.runtime import Runtime
 from reelbase.core.upload_tokens import UploadSlot, UploadToken
 from reelbase.uploads.multipart import MultipartFile
 from reelbase.uploads.streams import batched, pull_from_loop
@@ -65,10 +66,26 @@ def view_url(code: str) -> str:
     return f"/view/{code}"
 
 
-def done_page(request: Request, found: UploadToken) -> Response:
-    """After the basic form's upload: the video is processing, and where it will play."""
+def done_page(request: Request, found: UploadToken, *, another: str | None = None) -> Response:
+    """After the basic form's upload: the video is processing, and where it will play (a record
+    token with ``auto_open_video`` goes straight to the video's page, as the recorder does;
+    ``another`` is the recorder of the series' next token, when the recorder stays open)."""
+    view = runtime_of(request).settings.public_url.rstrip("/") + view_url(found.video_token)
+    if found.kind == "record" and found.options.get("auto_open_video"):
+        return RedirectResponse(view, status_code=303)
     return render(request, "uploader_basic.html", embed=True, title="Uploaded — processing", token=found,
-                  done=True, view=view_url(found.video_token))
+                  done=True, view=view, another=another)
+
+
+def next_recorder(runtime: Runtime, found: UploadToken) -> str | None:
+    """The page recording the next video of a record token's series, unless it asked to close."""
+    if found.kind != "record" or found.options.get("auto_close_recorder"):
+        return None
+    try:
+        following = upload_tokens.next_upload_token(runtime, found.token)
+    except DomainError:
+        return None
+    return f"/embed/recorder/{following.token}"
 
 
 async def small_json(request: Request, model: type[BaseModel]) -> Any:
@@ -121,7 +138,8 @@ async def uploader_submit(token: str, request: Request) -> Response:
         done = await run_in_threadpool(work)
     except DomainError as exc:
         return token_error(request, exc)
-    return done_page(request, done)
+    another = await run_in_threadpool(next_recorder, runtime, done)
+    return done_page(request, done, another=another)
 
 
 class SlotRequest(BaseModel):

@@ -1,7 +1,8 @@
 """Every URL the ilos dialect hands out: absolute. The API's own under ``<public url>/compat/ilos``
-(``pages.py``, ``player.py``, ``opensearch.py``); the pages a person opens (view, embed) are
-Reelbase's own player pages at the root (``/view/{code}``, ``/embed/{code}``), reached from
-``root`` by dropping the dialect's prefix."""
+(``pages.py``, ``player.py``, ``opensearch.py``); the pages a person opens (uploader, recorder,
+view, embed) are Reelbase's own pages at the root (``/embed/uploader/{token}``,
+``/embed/recorder/{token}``, ``/view/{code}``, ``/embed/{code}``), reached from ``root`` by
+dropping the dialect's prefix."""
 
 from __future__ import annotations
 
@@ -21,16 +22,21 @@ def base_of(runtime: Runtime) -> str:
     return base(runtime.settings.public_url)
 
 
+def site(root: str) -> str:
+    """The server's root from the dialect's root."""
+    return root[: -len(PREFIX)] if root.endswith(PREFIX) else root
+
+
 def iframe(src: str) -> str:
     return f"<iframe src='{escape(src, quote=True)}'></iframe>"
 
 
 def uploader(root: str, token: str, *, basic: bool = False) -> str:
-    return f"{root}/embed/api/uploader/{quote(token)}" + ("?uploaderType=basic" if basic else "")
+    return f"{site(root)}/embed/uploader/{quote(token)}" + ("?uploaderType=basic" if basic else "")
 
 
 def recorder(root: str, token: str) -> str:
-    return f"{root}/embed/api/recorder/{quote(token)}"
+    return f"{site(root)}/embed/recorder/{quote(token)}"
 
 
 def recorder_download(root: str, token: str) -> str:
@@ -40,11 +46,6 @@ def recorder_download(root: str, token: str) -> str:
 def recorder_launch(token: str) -> str:
     """The desktop recorder's custom URI, kept as the document prints it (a client may match it)."""
     return f"ilosrecord:record?token={quote(token)}"
-
-
-def site(root: str) -> str:
-    """The server's root from the dialect's root."""
-    return root[: -len(PREFIX)] if root.endswith(PREFIX) else root
 
 
 def view(root: str, randtag: str) -> str:
