@@ -218,3 +218,29 @@ def test_detect_interlace_bottom_field_first(tools: Tools, media, tmp_path: Path
          *media.x264, str(bff)], tools=tools, timeout_s=60)
     result = detect_interlace(bff, tools=tools)
     assert (result.scan_type, result.field_order) == ("interlaced", "bff")
+
+
+def _streamed_webm(tools: Tools, out: Path, seconds: float) -> Path:
+    """A WebM written to a pipe, as MediaRecorder writes it: no Duration element in the header."""
+    with out.open("wb") as fh:
+        subprocess.run([tools.ffmpeg, "-nostdin", "-v", "error", "-f", "lavfi", "-i",
+                        f"testsrc2=s=160x120:r=15:d={seconds}", "-f", "lavfi", "-i", f"sine=d={seconds}",
+                        "-c:v", "libvpx", "-b:v", "200k", "-c:a", "libopus", "-f", "webm", "pipe:1"],
+                       stdout=fh, check=True, timeout=120)
+    header = subprocess.run([tools.ffprobe, "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0",
+                             str(out)], capture_output=True, text=True, check=True).stdout.strip()
+    assert header in ("", "N/A"), header  # the header really has no duration
+    return out
+
+
+def test_probe_reads_the_duration_of_a_streamed_webm_from_its_packets(tools: Tools, tmp_path: Path) -> None:
+    result = probe(_streamed_webm(tools, tmp_path / "rec.webm", 3), tools=tools, limits=LIMITS)
+    assert 2900 <= result.duration_ms <= 3100
+    assert result.format_name.startswith("matroska")
+
+
+def test_a_streamed_webm_cannot_slip_past_the_duration_limit(tools: Tools, tmp_path: Path) -> None:
+    path = _streamed_webm(tools, tmp_path / "long.webm", 4)
+    with pytest.raises(MediaRejected) as err:
+        probe(path, tools=tools, limits=Limits(max_duration_s=2))
+    assert err.value.code == "over_limit" and "duration" in str(err.value)

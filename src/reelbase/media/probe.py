@@ -306,6 +306,8 @@ def probe(path: str | Path, *, tools: Tools, limits: Limits, timeout_s: float = 
         codec = videos[0].get("codec_name") or "unknown"
         raise MediaRejected("unsupported_format", f"unsupported format: cannot decode the {codec} video stream")
     duration_s = _float(fmt.get("duration")) or _float(videos[0].get("duration")) or 0.0
+    if duration_s <= 0:  # e.g. WebM from a browser's MediaRecorder: no Duration element in the header
+        duration_s = packet_duration_s(path, tools=tools, limits=limits, timeout_s=timeout_s)
     video = _video_stream(videos[0], duration_s=duration_s, pix_table=_pixel_formats(tools.ffprobe))
     _check_limits(video, duration_s, len(streams), limits)
     return ProbeResult(
@@ -318,6 +320,22 @@ def probe(path: str | Path, *, tools: Tools, limits: Limits, timeout_s: float = 
         video=video,
         audio=[_audio_stream(s) for s in streams if s.get("codec_type") == "audio"],
     )
+
+
+def packet_duration_s(path: Path, *, tools: Tools, limits: Limits, timeout_s: float) -> float:
+    """The end time of the last packet (pts + duration, over all streams), read by demuxing only
+    (nothing is decoded): the duration of a file whose header does not tell it. The result goes
+    through the duration limit like any other."""
+    data = run_ffprobe(
+        ["-show_entries", "packet=pts_time,duration_time", *safe_input_args(path, limits=limits)],
+        tools=tools, timeout_s=timeout_s,
+    )
+    spans = [((_float(p.get("pts_time")) or 0.0), (_float(p.get("duration_time")) or 0.0))
+             for p in data.get("packets") or [] if _float(p.get("pts_time")) is not None]
+    if not spans:
+        return 0.0
+    first = min(start for start, _ in spans)
+    return max(0.0, max(start + length for start, length in spans) - first)
 
 
 _IDET_MULTI = re.compile(
