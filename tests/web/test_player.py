@@ -128,7 +128,8 @@ def test_view_page_for_a_team_member_with_storyboard_previews(site: Site, page: 
     assert sprite and page.request.get(sprite[1]).status == 200
     shot(page, "view")
     page.click(".controls .mute")
-    assert _player_attr(page, "muted") == "1" and page.evaluate("document.getElementById('video').muted")
+    page.wait_for_selector('#player[data-muted="1"]')  # set on the video's volumechange event
+    assert page.evaluate("document.getElementById('video').muted") is True
 
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)  # seek to the middle
     page.wait_for_function("() => Math.abs(document.getElementById('video').currentTime - 3) < 0.5")
