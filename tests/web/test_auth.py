@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+from playwright.sync_api import Page
 
 from tests.conftest import Account, LiveServer
 
@@ -63,7 +65,7 @@ def test_the_session_cookie_reads_the_api_and_writes_only_with_the_csrf_token(
         r = client.post("/api/v1/videos", json={"title": "mine"}, headers={"X-CSRF-Token": csrf[1]})
         assert r.status_code == 201, r.text
         listed = client.get("/api/v1/videos").json()
-        titles = [v["title"] for v in listed["items"]] if "items" in listed else [v["title"] for v in listed["data"]]
+        titles = [v["title"] for v in listed["items"]]
         assert titles == ["mine"]
         assert client.get(f"/api/v1/videos/{theirs['id']}").status_code == 404
         out = client.post("/logout", data={"csrf": csrf[1]})
@@ -82,3 +84,22 @@ def test_a_forged_or_banned_session_is_refused(live: LiveServer, alice: Account)
             set_banned(db, email=alice.email, banned=True)
             db.commit()
         assert client.get("/api/v1/videos").status_code == 403
+
+
+def test_sign_in_page_in_the_browser(live: LiveServer, alice: Account, page: Page,
+                                     shot: Callable[[Page, str], Path]) -> None:
+    page.goto(f"{live.url}/")
+    assert page.url == f"{live.url}/login?next=%2F"  # signed out: the dashboard asks to sign in
+    page.fill("#email", alice.email)
+    page.fill("#password", "not the password")
+    page.click("button[type=submit]")
+    assert page.inner_text("[role=alert]") == "Wrong email or password."
+    shot(page, "1-wrong-password")
+    page.fill("#password", alice.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live.url}/")
+    assert page.inner_text("header .who") == alice.email
+    page.click("header .signout button")
+    page.wait_for_url(f"{live.url}/login")
+    assert all(c["name"] != "reelbase_session" for c in page.context.cookies())
+    assert page.page_errors == []  # type: ignore[attr-defined]

@@ -173,8 +173,9 @@ def test_basic_form_works_without_javascript_and_tells_spent_and_expired(
 class HostPage:
     """Another origin (another port on loopback) whose page puts the uploader in an iframe."""
 
-    def __init__(self, src: str) -> None:
-        html = f'<!doctype html><title>Host</title><h1>Partner site</h1><iframe src="{src}" width="900" height="600">'
+    def __init__(self, src: str = "", *, html: str | None = None) -> None:
+        if html is None:
+            html = f'<!doctype html><title>Host</title><h1>Partner site</h1><iframe src="{src}" width="900" height="600">'
         body = html.encode()
 
         class Handler(BaseHTTPRequestHandler):
@@ -216,4 +217,32 @@ def test_uploader_works_inside_an_iframe_on_another_origin(
     with server.client(account.secret) as c:
         video = c.get(f"/api/v1/videos/{made['video_id']}").json()
     assert video["title"] == "small clip" and video["state"] not in ("created", "uploading")
+    assert page.page_errors == []  # type: ignore[attr-defined]
+
+
+def test_integros_widget_in_iframe_mode_mounts_this_uploader_on_a_partner_page(
+    server: LiveServer, page: Page, videos: dict[str, Path], shot: Shot
+) -> None:
+    account = make_account(server.runtime)
+    script = f"{server.url}/compat/integros/v1/widgets/uploader.js?access_key={account.secret}"
+    host = HostPage(html=('<!doctype html><title>Partner</title><h1>Partner site</h1>'
+                          '<div id="integros-uploader"></div>'
+                          f'<script src="{script}" data-mode="iframe"></script>'))
+    try:
+        page.goto(host.url)
+        iframe = page.locator("#integros-uploader iframe.integros-uploader-frame")
+        expect(iframe).to_have_count(1)
+        src = iframe.get_attribute("src") or ""
+        assert src.startswith(f"{server.url}/embed/uploader/")
+        frame = page.frame_locator("#integros-uploader iframe")
+        expect(frame.locator(".uppy-Dashboard")).to_be_visible()
+        frame.locator("input.uppy-Dashboard-input").first.set_input_files(str(videos["small"]))
+        frame.locator(".uppy-StatusBar-actionBtn--upload").click()
+        expect(frame.locator("#uploaded li")).to_contain_text("Uploaded — processing", timeout=30_000)
+        shot(page, "integros-iframe")
+    finally:
+        host.close()
+    with server.client(account.secret) as c:
+        titles = [v["title"] for v in c.get("/api/v1/videos").json()["items"]]
+    assert titles == ["small clip"]
     assert page.page_errors == []  # type: ignore[attr-defined]
