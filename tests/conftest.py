@@ -102,7 +102,12 @@ def start_server(app: object) -> tuple[str, uvicorn.Server, threading.Thread]:
 
 
 @pytest.fixture
-def live(runtime: Runtime) -> Iterator[LiveServer]:
+def live(runtime: Runtime, request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The app on a real port. ``@pytest.mark.workers(n)`` runs n job workers inside it (for jobs
+    such as upload by URL); by default none, so nothing is processed behind the test's back."""
+    marker = request.node.get_closest_marker("workers")
+    if marker is not None:
+        runtime.settings.workers = int(marker.args[0])
     runtime.settings.public_url = "will be replaced"
     url, server, thread = start_server(create_app(runtime))
     runtime.settings.public_url = url

@@ -90,6 +90,7 @@ def file_host(tmp_path: Path) -> Iterator[str]:
         server.shutdown()
 
 
+@pytest.mark.workers(1)  # the fetch runs as a job
 def test_remote_file_is_fetched_with_progress(live: LiveServer, alice: Account, file_host: str) -> None:
     live.runtime.settings.fetch_allow_hosts = file_host
     with client(live) as c:

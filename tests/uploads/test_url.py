@@ -17,6 +17,7 @@ from reelbase.db.models import Team
 from tests.conftest import Account, LiveServer
 
 DATA = os.urandom(2 * 1024 * 1024 + 11)
+pytestmark = pytest.mark.workers(1)  # the fetch runs as a job on the server's worker
 
 
 class Remote:
@@ -92,6 +93,16 @@ def test_url_import_allowed_host_fetches_with_progress(live: LiveServer, alice: 
     assert video["title"] == "From afar" and video["original_filename"] == "remote name.mp4"
     assert video["original"]["sha256"] == hashlib.sha256(DATA).hexdigest()
     assert video["original"]["content_type"] == "video/mp4"
+    # the fetch ran as a job on the worker: it is in the video's processing history
+    deadline = time.monotonic() + 10
+    while True:  # the job is marked done just after the upload it committed
+        jobs = c.get(f"/api/v1/videos/{body['video']}/jobs").json()["items"]
+        fetch = [j for j in jobs if j["kind"] == "fetch_url"]
+        if fetch and fetch[0]["state"] != "running" or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert len(fetch) == 1 and fetch[0]["state"] == "succeeded" and fetch[0]["attempts"] == 1
+    assert fetch[0]["result"]["state"] == "completed" and fetch[0]["result"]["bytes"] == len(DATA)
 
 
 def test_url_import_refused_without_allow_list(live: LiveServer, alice: Account, remote: Remote) -> None:

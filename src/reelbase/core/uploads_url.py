@@ -1,9 +1,10 @@
 """Upload by URL: the server fetches an http(s) URL into an upload session, with progress.
 
 ``start_url_import`` checks what can be checked at once (scheme, credentials, a literal address
-that is not public), creates the session and runs :func:`import_from_url` in a background thread.
-``import_from_url(runtime, upload_id)`` is a plain, idempotent function (a job queue can run it
-instead of the thread): it fetches through ``reelbase.net.fetch_stream`` (SSRF-safe: every hop and
+that is not public), creates the session and queues a ``fetch_url`` job (``jobs/fetch.py``) that
+runs :func:`import_from_url` on any worker: a worker that dies mid-fetch loses its lease and
+another takes the fetch over. ``import_from_url(runtime, upload_id)`` is a plain, idempotent
+function: it fetches through ``reelbase.net.fetch_stream`` (SSRF-safe: every hop and
 the connected address are checked, redirects bounded, size capped at the team's upload limit),
 streams the body into the session under its lock and commits it. Progress (0-100, an integer) is
 saved at most every :data:`PROGRESS_EVERY` seconds while it runs; a failure marks the session and
@@ -14,13 +15,14 @@ starts over on the next run (the remote server is not asked for a range).
 from __future__ import annotations
 
 import ipaddress
-import logging
-import threading
 import time
 from urllib.parse import urlsplit
 
+from sqlalchemy import select
+
 from reelbase.core.context import Principal
-from reelbase.core.errors import Conflict, DomainError, InvalidInput
+from reelbase.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
 from reelbase.core.sources import team_upload_limit
 from reelbase.core.uploads import (
@@ -43,7 +45,6 @@ from reelbase.core.uploads_signed import claim_signed_upload
 from reelbase.db.models import Team, UploadSession, VideoState
 from reelbase.net import FetchError, FetchPolicy, fetch_stream, forbidden_reason
 
-log = logging.getLogger(__name__)
 PROGRESS_EVERY = 0.5
 MAX_URL = 8192
 
@@ -95,14 +96,13 @@ def start_url_import(
     url = check_source_url(runtime, url)
     status = create_upload(runtime, principal, video_ref, protocol="url", filename=filename, title=title,
                            project=project, source_url=url)
-    threading.Thread(target=_run_quietly, args=(runtime, status.id), name=f"url-import-{status.id[:8]}",
-                     daemon=True).start()
+    _queue_fetch(runtime, status.id)
     return status
 
 
 def start_signed_url_import(runtime: Runtime, grant: UploadGrant, *, url: str) -> UploadStatus:
-    """Fill a signed URL's upload session (``uploads_signed``) by fetching ``url``, in a
-    background thread like :func:`start_url_import`; poll the session for progress."""
+    """Fill a signed URL's upload session (``uploads_signed``) by fetching ``url``, on the job
+    queue like :func:`start_url_import`; poll the session for progress."""
     url = check_source_url(runtime, url)
     claim_signed_upload(runtime, grant, protocol="url")
     with upload_lock(runtime, grant.upload_id):
@@ -113,16 +113,21 @@ def start_signed_url_import(runtime: Runtime, grant: UploadGrant, *, url: str) -
             sess.source_url = url
             db.commit()
             status = status_of(sess)
-    threading.Thread(target=_run_quietly, args=(runtime, status.id), name=f"url-import-{status.id[:8]}",
-                     daemon=True).start()
+    _queue_fetch(runtime, status.id)
     return status
 
 
-def _run_quietly(runtime: Runtime, upload_id: str) -> None:
-    try:
-        import_from_url(runtime, upload_id)
-    except Exception:  # noqa: BLE001 - a thread has no caller; the session records the failure
-        log.exception("upload by URL %s failed", upload_id)
+FETCH_JOB = "fetch_url"
+
+
+def _queue_fetch(runtime: Runtime, upload_id: str) -> None:
+    """Queue the fetch (sent to the workers once committed); it shows in the video's jobs."""
+    with runtime.session() as db:
+        sess = db.scalar(select(UploadSession).where(UploadSession.public_id == upload_id))
+        if sess is None:
+            raise NotFound(f"no upload {upload_id}")
+        enqueue_job(db, kind=FETCH_JOB, video_id=sess.video_id, payload={"upload_id": upload_id}, max_attempts=3)
+        db.commit()
 
 
 def import_from_url(runtime: Runtime, upload_id: str) -> UploadStatus:
