@@ -190,6 +190,7 @@ def test_signed_stream_prefix_serves_files_and_refuses_tampering(site: Site) -> 
         part = anon.get(mp4, headers={"Range": "bytes=0-99"})
         assert part.status_code == 206 and part.headers["content-range"].startswith("bytes 0-99/")
         assert len(part.content) == 100 and part.content[4:8] == b"ftyp"
+        assert part.headers["content-security-policy"] == "default-src 'none'; sandbox"  # never a document
 
         past = int(time.time()) - 10
         refused = {
