@@ -73,6 +73,7 @@ def serve(
         console.print("[bold green]First start: created an admin user and an API key.[/bold green]")
         console.print(f"  email:    {email}\n  password: {password}\n  API key:  {secret}")
         console.print("  (shown once; keep them somewhere safe)")
+    console.print(f"Dashboard: {base}/ (sign in with a user's email and password)", soft_wrap=True)
     console.print(f"API docs: {base}/docs   OpenAPI: {base}/openapi.json", soft_wrap=True)
     uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
 
