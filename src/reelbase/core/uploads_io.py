@@ -21,6 +21,7 @@ import logging
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from reelbase.core.errors import Conflict, DomainError, ServiceUnavailable
@@ -127,6 +128,14 @@ def storage_errors(doing: str) -> Iterator[None]:
         ) from e
 
 
+_HASHER = ThreadPoolExecutor(max_workers=4, thread_name_prefix="upload-hash")
+
+
+def _update_all(hashers: list[hashlib._Hash], chunk: bytes) -> None:
+    for h in hashers:
+        h.update(chunk)
+
+
 def metered(
     chunks: Iterable[bytes], *, start: int, max_end: int, too_big: Callable[[], DomainError],
     hashers: list[hashlib._Hash], on_progress: Callable[[int], None] | None = None,
@@ -134,17 +143,38 @@ def metered(
     """Pass chunks through, hashing them and refusing (before yielding it) any chunk that would
     carry the upload past ``max_end``."""
     pos = start
-    for chunk in chunks:
-        if not chunk:
-            continue
-        if pos + len(chunk) > max_end:
-            raise too_big()
-        pos += len(chunk)
-        for h in hashers:
-            h.update(chunk)
-        yield chunk
-        if on_progress is not None:
-            on_progress(pos)
+    if not hashers:
+        for chunk in chunks:
+            if not chunk:
+                continue
+            if pos + len(chunk) > max_end:
+                raise too_big()
+            pos += len(chunk)
+            yield chunk
+            if on_progress is not None:
+                on_progress(pos)
+        return
+    # Hash chunk n on a helper thread while the caller writes it (hashlib releases the GIL on
+    # large buffers, so the hash and the write overlap on two cores); chunk n+1 is only read
+    # after chunk n's hash is done, so the order of updates is kept and at most one chunk is
+    # held twice.
+    pending: Future[None] | None = None
+    try:
+        for chunk in chunks:
+            if not chunk:
+                continue
+            if pos + len(chunk) > max_end:
+                raise too_big()
+            pos += len(chunk)
+            if pending is not None:
+                pending.result()
+            pending = _HASHER.submit(_update_all, hashers, chunk)
+            yield chunk
+            if on_progress is not None:
+                on_progress(pos)
+    finally:
+        if pending is not None:
+            pending.result()
 
 
 def append_stream(
