@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Request, Route, expect
+from playwright.sync_api import Browser, FrameLocator, Page, Request, Route, expect
 
 from tests.conftest import LiveServer, make_account
 from tests.dialects.ilos_client import set_token_expiry
@@ -198,6 +198,14 @@ class HostPage:
         self.server.server_close()
 
 
+def _upload_in(frame: FrameLocator, file: Path) -> None:
+    """Add one file to the uploader inside ``frame``, start it and wait until it is uploaded."""
+    expect(frame.locator(".uppy-Dashboard")).to_be_visible()
+    frame.locator("input.uppy-Dashboard-input").first.set_input_files(str(file))
+    frame.locator(".uppy-StatusBar-actionBtn--upload").click()
+    expect(frame.locator("#uploaded li")).to_contain_text("Uploaded — processing", timeout=30_000)
+
+
 def test_uploader_works_inside_an_iframe_on_another_origin(
     server: LiveServer, page: Page, videos: dict[str, Path], shot: Shot
 ) -> None:
@@ -207,10 +215,7 @@ def test_uploader_works_inside_an_iframe_on_another_origin(
     try:
         page.goto(host.url)
         frame = page.frame_locator("iframe")
-        expect(frame.locator(".uppy-Dashboard")).to_be_visible()
-        frame.locator("input.uppy-Dashboard-input").first.set_input_files(str(videos["small"]))
-        frame.locator(".uppy-StatusBar-actionBtn--upload").click()
-        expect(frame.locator("#uploaded li")).to_contain_text("Uploaded — processing", timeout=30_000)
+        _upload_in(frame, videos["small"])
         shot(page, "iframe")
     finally:
         host.close()
@@ -235,10 +240,7 @@ def test_integros_widget_in_iframe_mode_mounts_this_uploader_on_a_partner_page(
         src = iframe.get_attribute("src") or ""
         assert src.startswith(f"{server.url}/embed/uploader/")
         frame = page.frame_locator("#integros-uploader iframe")
-        expect(frame.locator(".uppy-Dashboard")).to_be_visible()
-        frame.locator("input.uppy-Dashboard-input").first.set_input_files(str(videos["small"]))
-        frame.locator(".uppy-StatusBar-actionBtn--upload").click()
-        expect(frame.locator("#uploaded li")).to_contain_text("Uploaded — processing", timeout=30_000)
+        _upload_in(frame, videos["small"])
         shot(page, "integros-iframe")
     finally:
         host.close()

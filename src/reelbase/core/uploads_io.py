@@ -142,22 +142,10 @@ def metered(
 ) -> Iterator[bytes]:
     """Pass chunks through, hashing them and refusing (before yielding it) any chunk that would
     carry the upload past ``max_end``."""
-    pos = start
-    if not hashers:
-        for chunk in chunks:
-            if not chunk:
-                continue
-            if pos + len(chunk) > max_end:
-                raise too_big()
-            pos += len(chunk)
-            yield chunk
-            if on_progress is not None:
-                on_progress(pos)
-        return
     # Hash chunk n on a helper thread while the caller writes it (hashlib releases the GIL on
-    # large buffers, so the hash and the write overlap on two cores); chunk n+1 is only read
-    # after chunk n's hash is done, so the order of updates is kept and at most one chunk is
-    # held twice.
+    # large buffers, so the hash and the write overlap on two cores); chunk n+1 is only handed
+    # out after chunk n's hash is done, so the updates keep their order.
+    pos = start
     pending: Future[None] | None = None
     try:
         for chunk in chunks:
@@ -166,9 +154,10 @@ def metered(
             if pos + len(chunk) > max_end:
                 raise too_big()
             pos += len(chunk)
-            if pending is not None:
-                pending.result()
-            pending = _HASHER.submit(_update_all, hashers, chunk)
+            if hashers:
+                if pending is not None:
+                    pending.result()
+                pending = _HASHER.submit(_update_all, hashers, chunk)
             yield chunk
             if on_progress is not None:
                 on_progress(pos)
