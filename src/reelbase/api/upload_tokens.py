@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reelbase.api.deps import PrincipalDep, RuntimeDep
+from reelbase.api.schemas import iso
 from reelbase.core import upload_tokens
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
@@ -82,7 +83,7 @@ async def create_upload_token(body: UploadTokenCreate, principal: PrincipalDep, 
         upload_tokens.create_upload_token, runtime, principal, kind=body.kind, title=body.title, public=body.public,
         folder=body.folder, callback=callback, options=body.options.model_dump(), lifetime=body.lifetime_seconds,
     )
-    expires = dt.datetime.fromtimestamp(made.expires, dt.UTC).isoformat().replace("+00:00", "Z")
+    expires = iso(dt.datetime.fromtimestamp(made.expires, dt.UTC))
     url_key = "uploader_url" if made.kind == "upload" else "recorder_url"
     return {"token": made.token, "kind": made.kind, "expires_at": expires, url_key: page_url(runtime, made),
             "video_id": made.video_uuid, "options": made.options}

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, InvalidInput, NotFound
-from reelbase.core.playback import stream_files
+from reelbase.core.playback import find_public_video, stream_files
 from reelbase.core.shared_links import PrivateVideo
 from reelbase.core.thumbnails import thumbnail_assets
 from reelbase.core.videos import find_video
@@ -33,7 +33,6 @@ from reelbase.db.models import AssetKind, MediaAsset, Membership, Video
 
 VIEW_TOKEN_TTL = 24 * 3600
 MAX_VIEW_TOKEN_TTL = 30 * 24 * 3600
-_CODE = re.compile(r"^[0-9a-f]{16}$")
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -44,14 +43,11 @@ class ViewTokenRefused(Forbidden):
 def find_player_video(db: Session, ref: str) -> Video:
     """The video a page URL names by code or UUID, whatever its team (callers check access)."""
     ref = (ref or "").strip().lower()
-    if _CODE.match(ref):
-        video = db.scalar(select(Video).where(Video.token == ref))
-    elif _UUID.match(ref):
-        video = db.scalar(select(Video).where(Video.uuid == ref))
-    else:
-        video = None
+    if not _UUID.match(ref):
+        return find_public_video(db, ref)
+    video = db.scalar(select(Video).where(Video.uuid == ref))
     if video is None:
-        raise NotFound(f"no video {ref[:40]}")
+        raise NotFound(f"no video {ref}")
     return video
 
 

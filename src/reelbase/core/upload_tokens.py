@@ -207,6 +207,17 @@ def next_upload_token(runtime: Runtime, token: str) -> UploadToken:
                                lifetime=lifetime, origin=record.get("origin") or used.token)
 
 
+def next_recording_token(runtime: Runtime, token: str) -> UploadToken:
+    """A recorder that stays open: after ``token``'s recording was uploaded, the token of the
+    series' next recording; refused when the token asked to close the recorder after one."""
+    found = read_upload_token(runtime, token)
+    if found.options.get("auto_close_recorder"):
+        raise Forbidden("this recorder records one video only")
+    if not found.used:
+        raise Forbidden("finish uploading this recording first")
+    return next_upload_token(runtime, found.token)
+
+
 # ---------------------------------------------------------------- pages that upload several files
 
 MAX_SERIES = 50  # further files one uploader page may add to its token

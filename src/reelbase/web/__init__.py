@@ -8,26 +8,16 @@ over tus. Front-end libraries (Uppy, hls.js) come from npm at set-up time and ar
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from reelbase.web import auth, dashboard, player, recorder, uploader
 from reelbase.web.auth import SignInRequired, sign_in_redirect
 from reelbase.web.render import STATIC_DIR
-
-# Each module of a page family has a ``router``; listed here so a page is one line to add.
-PAGE_MODULES = ("auth", "dashboard", "player", "uploader", "recorder")
 
 
 def mount_web(app: FastAPI) -> None:
     app.add_exception_handler(SignInRequired, sign_in_redirect)  # type: ignore[arg-type]
-    for name in PAGE_MODULES:
-        try:
-            module = import_module(f"reelbase.web.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"reelbase.web.{name}":
-                raise
-            continue
+    for module in (auth, dashboard, player, uploader, recorder):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR, check_dir=False), name="static")

@@ -8,7 +8,6 @@ goes through the native API with the session cookie and the ``X-CSRF-Token`` hea
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -28,10 +27,12 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import DomainError
 from reelbase.core.jobs import jobs_for_video
 from reelbase.core.runtime import Runtime
+from reelbase.core.sources import team_upload_limit
 from reelbase.db.models import Video, VideoState
 from reelbase.media import processing_spec as spec
 from reelbase.web.auth import SessionRequired
-from reelbase.web.render import environment, message, render, runtime_of
+from reelbase.web.formats import fmt_duration, fmt_rate, fmt_size
+from reelbase.web.render import message, render, runtime_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,50 +40,6 @@ PER_PAGE = 24
 IN_PROGRESS = ("created", "uploading", "uploaded", "ingesting", "transcoding")
 STATE_FILTERS = {"all": None, "ready": VideoState.ready.value, "processing": ",".join(IN_PROGRESS),
                  "failed": VideoState.failed.value}
-
-
-# --- formatting helpers for the templates -------------------------------------------------------
-
-def fmt_duration(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    seconds = round(ms / 1000)
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
-def fmt_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return ""  # unreachable
-
-
-def fmt_rate(bits: int | None) -> str:
-    if not bits:
-        return ""
-    return f"{bits / 1e6:.2f} Mb/s" if bits >= 1e6 else f"{bits / 1e3:.0f} kb/s"
-
-
-def fmt_time(iso: str | None) -> str:
-    """``2026-01-02T03:04:05Z`` → ``2026-01-02 03:04 UTC`` (the page's script shows local time)."""
-    if not iso:
-        return ""
-    try:
-        when = dt.datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    except ValueError:
-        return iso
-    return when.strftime("%Y-%m-%d %H:%M UTC")
-
-
-for _name, _fn in (("fmt_duration", fmt_duration), ("fmt_size", fmt_size), ("fmt_rate", fmt_rate),
-                   ("fmt_time", fmt_time)):
-    environment().filters[_name] = _fn
 
 
 # --- views of a video -----------------------------------------------------------------------------
@@ -229,7 +186,7 @@ def upload_page(request: Request, session: SessionRequired) -> Response:
     runtime = runtime_of(request)
     with runtime.session() as db:
         projects, _count = core_projects.list_projects(db, principal, page=1, per_page=100)
-        limit = principal.team.max_upload_bytes or runtime.settings.max_upload_bytes
+        limit = team_upload_limit(db, principal.team, runtime).bytes
         return render(request, "upload.html", title="Upload", projects=[(p.uuid, p.name) for p in projects],
                       max_upload_bytes=limit)
 

@@ -27,7 +27,7 @@ from reelbase.core.errors import DomainError, NotFound
 from reelbase.core.playback import signed_prefix, signed_stream_download, verify_playback
 from reelbase.db.models import Video, VideoState
 from reelbase.web.auth import OptionalSession
-from reelbase.web.render import message, render, runtime_of, static_url
+from reelbase.web.render import json_error, message, render, runtime_of, static_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -134,8 +134,7 @@ def video_status(ref: str, request: Request, session: OptionalSession, t: str | 
         try:
             video, _ = _check(db, request, ref, session, t)
         except DomainError as exc:
-            return JSONResponse({"error": {"code": exc.code, "message": exc.message}}, status_code=exc.status,
-                                headers=no_store)
+            return json_error(exc)
         return JSONResponse(_status(video), headers=no_store)
 
 

@@ -24,10 +24,9 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.core import upload_tokens
-from reelbase.core.errors import DomainError, Forbidden
-from reelbase.core.upload_tokens import UploadToken
-from reelbase.web.render import render, runtime_of
-from reelbase.web.uploader import json_error, slot_json, small_json, token_error
+from reelbase.core.errors import DomainError
+from reelbase.web.render import json_error, render, runtime_of
+from reelbase.web.uploader import slot_json, small_json, token_error
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,18 +67,8 @@ async def recorder_slot(token: str, request: Request) -> Response:
 async def recorder_next(token: str, request: Request) -> Response:
     """After this token's recording was uploaded: a recorder for the next video of the series
     (refused when the token asked to close the recorder, or is not used yet)."""
-    runtime = runtime_of(request)
-
-    def work() -> UploadToken:
-        found = upload_tokens.read_upload_token(runtime, token)
-        if found.options.get("auto_close_recorder"):
-            raise Forbidden("this recorder records one video only")
-        if not found.used:
-            raise Forbidden("finish uploading this recording first")
-        return upload_tokens.next_upload_token(runtime, found.token)
-
     try:
-        following = await run_in_threadpool(work)
+        following = await run_in_threadpool(upload_tokens.next_recording_token, runtime_of(request), token)
     except DomainError as exc:
         return json_error(exc)
     return JSONResponse({"recorder_url": f"/embed/recorder/{following.token}", "token": following.token},

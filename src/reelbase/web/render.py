@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from reelbase.api.errors import domain_error_response
+from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
+from reelbase.web.formats import FILTERS
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -34,6 +37,7 @@ def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=select_autoescape(default=True),
                       trim_blocks=True, lstrip_blocks=True)
     env.globals["static"] = static_url
+    env.filters.update(FILTERS)
     return env
 
 
@@ -74,6 +78,13 @@ def render(request: Request, template: str, *, status: int = 200, embed: bool = 
         request=request, session=session, principal=principal, csrf=session.csrf if session else "",
         embed=embed, **context)
     return HTMLResponse(html, status_code=status, headers=headers(embed=embed))
+
+
+def json_error(exc: DomainError) -> JSONResponse:
+    """A page script's error answer: the native API's error body, never cached."""
+    response = domain_error_response(exc)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def message(request: Request, title: str, text: str, *, status: int = 200, error: bool = False,

@@ -28,7 +28,7 @@ from reelbase.core.runtime import Runtime
 from reelbase.core.upload_tokens import UploadSlot, UploadToken
 from reelbase.uploads.multipart import MultipartFile
 from reelbase.uploads.streams import batched, pull_from_loop
-from reelbase.web.render import message, render, runtime_of
+from reelbase.web.render import json_error, message, render, runtime_of
 
 router = APIRouter(include_in_schema=False)
 
@@ -42,11 +42,6 @@ def token_error(request: Request, exc: DomainError) -> Response:
     """A page saying why the token cannot be used (embeddable, like the pages themselves)."""
     return message(request, ERROR_TITLES.get(exc.code, "Upload failed"), exc.message, status=exc.status, error=True,
                    embed=True)
-
-
-def json_error(exc: DomainError) -> JSONResponse:
-    return JSONResponse({"error": {"code": exc.code, "status": exc.status, "message": exc.message}},
-                        status_code=exc.status, headers={"Cache-Control": "no-store"})
 
 
 def chunk_size(request: Request) -> int:
@@ -79,10 +74,10 @@ def done_page(request: Request, found: UploadToken, *, another: str | None = Non
 
 def next_recorder(runtime: Runtime, found: UploadToken) -> str | None:
     """The page recording the next video of a record token's series, unless it asked to close."""
-    if found.kind != "record" or found.options.get("auto_close_recorder"):
+    if found.kind != "record":
         return None
     try:
-        following = upload_tokens.next_upload_token(runtime, found.token)
+        following = upload_tokens.next_recording_token(runtime, found.token)
     except DomainError:
         return None
     return f"/embed/recorder/{following.token}"

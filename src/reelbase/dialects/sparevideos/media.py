@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request, Response
 from reelbase.api.files import file_response
 from reelbase.core import playback
 from reelbase.core import thumbnails as core_thumbs
-from reelbase.core.downloads import asset_download, stream_file_download
+from reelbase.core.downloads import asset_download
 from reelbase.dialects.sparevideos.auth import DbDep, RuntimeDep
 from reelbase.dialects.sparevideos.errors import NOT_FOUND, SpareError
 from reelbase.dialects.sparevideos.files import parse_thumbnail_name
@@ -53,11 +53,8 @@ def sized_thumbnail(code: str, size: str, name: str, request: Request, db: DbDep
 def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request, db: DbDep,
            runtime: RuntimeDep) -> Response:
     video = playback.verify_playback(db, code=code, expires=expires, signature=sig, server_secret=runtime.secret_key)
-    if kind in ("hls", "dash"):
-        download = stream_file_download(runtime, db, video, manifest=kind, path=path)
-        return file_response(request, runtime, download, inline=True, cache="private, max-age=60")
-    label, dot, ext = path.rpartition(".")
-    if kind not in ("mp4", "webm") or not dot or ext != kind or "/" in label:
+    if kind not in ("hls", "dash", "mp4", "webm"):
         raise SpareError(NOT_FOUND, "no such stream file")
-    download = asset_download(db, video, kind="rendition", label=label)
-    return file_response(request, runtime, download, inline=True, cache="private, max-age=3600")
+    download = playback.signed_stream_download(runtime, db, video, kind=kind, path=path)
+    cache = "private, max-age=60" if kind in ("hls", "dash") else "private, max-age=3600"
+    return file_response(request, runtime, download, inline=True, cache=cache)
