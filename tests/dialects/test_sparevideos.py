@@ -232,6 +232,19 @@ def test_auth_failures_and_token_variants(live: LiveServer, alice: Account, bob:
         expect_error(c.get(f"{PREFIX}/thumbnail/{'0' * 16}/json/list"), 404, 404)
 
 
+def test_tokens_with_non_ascii_expiry_or_hash_are_refused_not_crashed(live: LiveServer, alice: Account) -> None:
+    # '¹' passes str.isdigit() but not int(); hmac.compare_digest raises on non-ASCII text.
+    (code,) = _make_videos(live, alice, 1)
+    url = f"{API}/me/file"
+    with client(live) as c:
+        for expires in ("¹", "１２３４５６７８９０１２"):
+            t = php_sign({"algo": "sha256", "public_key": alice.public_id, "method": "file", "action": "get",
+                          "expires": expires, "file_code": code}, alice.secret)
+            expect_error(c.get(url, params={"token": t}), 401, 401)
+        head = token(alice, "file", "get", file_code=code).partition(".")[0]
+        expect_error(c.get(url, params={"token": head + "." + "é" * 64}), 401, 401)
+
+
 def _wait_state(native: httpx.Client, code: str, states: set[str], timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
