@@ -18,9 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from reelbase.core import accounts, videos
+from reelbase.core import accounts, playback, videos
 from reelbase.db.models import Video
+from reelbase.dialects.sparevideos import links
 from tests.conftest import Account, LiveServer, make_account
 from tests.dialects.sparevideos_client import (
     API,
@@ -243,6 +245,19 @@ def test_tokens_with_non_ascii_expiry_or_hash_are_refused_not_crashed(live: Live
             expect_error(c.get(url, params={"token": t}), 401, 401)
         head = token(alice, "file", "get", file_code=code).partition(".")[0]
         expect_error(c.get(url, params={"token": head + "." + "é" * 64}), 401, 401)
+
+
+def test_stream_links_expire_at_the_end_of_an_hour_so_caches_see_one_url(live: LiveServer, alice: Account) -> None:
+    (code,) = _make_videos(live, alice, 1)
+    with live.runtime.session() as db:
+        video = db.scalars(select(Video).where(Video.token == code)).one()
+        before = time.time()
+        root = links.stream_base(live.runtime, video)
+        _, expires, sig = root.rsplit("/", 2)
+        assert root.startswith(f"{live.url}{PREFIX}/stream/{code}/")
+        assert int(expires) % 3600 == 0 and before + playback.PLAYBACK_TTL <= int(expires) < time.time() + 25 * 3600
+        assert playback.verify_playback(db, code=code, expires=expires, signature=sig,
+                                        server_secret=live.runtime.secret_key).uuid == video.uuid
 
 
 def _wait_state(native: httpx.Client, code: str, states: set[str], timeout: float = 120) -> dict:
