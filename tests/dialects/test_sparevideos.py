@@ -18,9 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
-from reelbase.core import accounts, videos
+from reelbase.core import accounts, playback, videos
 from reelbase.db.models import Video
+from reelbase.dialects.sparevideos import links
 from tests.conftest import Account, LiveServer, make_account
 from tests.dialects.sparevideos_client import (
     API,
@@ -230,6 +232,32 @@ def test_auth_failures_and_token_variants(live: LiveServer, alice: Account, bob:
         expect_error(r, 10006, 413)
         expect_error(c.get(f"{API}/nothing/here"), 404, 404)
         expect_error(c.get(f"{PREFIX}/thumbnail/{'0' * 16}/json/list"), 404, 404)
+
+
+def test_tokens_with_non_ascii_expiry_or_hash_are_refused_not_crashed(live: LiveServer, alice: Account) -> None:
+    # '¹' passes str.isdigit() but not int(); hmac.compare_digest raises on non-ASCII text.
+    (code,) = _make_videos(live, alice, 1)
+    url = f"{API}/me/file"
+    with client(live) as c:
+        for expires in ("¹", "１２３４５６７８９０１２"):
+            t = php_sign({"algo": "sha256", "public_key": alice.public_id, "method": "file", "action": "get",
+                          "expires": expires, "file_code": code}, alice.secret)
+            expect_error(c.get(url, params={"token": t}), 401, 401)
+        head = token(alice, "file", "get", file_code=code).partition(".")[0]
+        expect_error(c.get(url, params={"token": head + "." + "é" * 64}), 401, 401)
+
+
+def test_stream_links_expire_at_the_end_of_an_hour_so_caches_see_one_url(live: LiveServer, alice: Account) -> None:
+    (code,) = _make_videos(live, alice, 1)
+    with live.runtime.session() as db:
+        video = db.scalars(select(Video).where(Video.token == code)).one()
+        before = time.time()
+        root = links.stream_base(live.runtime, video)
+        _, expires, sig = root.rsplit("/", 2)
+        assert root.startswith(f"{live.url}{PREFIX}/stream/{code}/")
+        assert int(expires) % 3600 == 0 and before + playback.PLAYBACK_TTL <= int(expires) < time.time() + 25 * 3600
+        assert playback.verify_playback(db, code=code, expires=expires, signature=sig,
+                                        server_secret=live.runtime.secret_key).uuid == video.uuid
 
 
 def _wait_state(native: httpx.Client, code: str, states: set[str], timeout: float = 120) -> dict:

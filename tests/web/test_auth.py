@@ -74,6 +74,15 @@ def test_the_session_cookie_reads_the_api_and_writes_only_with_the_csrf_token(
         assert client.get("/api/v1/videos").status_code == 401
 
 
+def test_a_non_ascii_csrf_token_is_refused_not_crashed(live: LiveServer, alice: Account) -> None:
+    # hmac.compare_digest raises TypeError on non-ASCII text; a form field can carry any.
+    with _sign_in(live, alice) as client:
+        r = client.post("/logout", data={"csrf": "é" * 64})
+        assert r.status_code == 403
+        r = client.post("/api/v1/videos", json={"title": "mine"}, headers={"X-CSRF-Token": b"\xe9" * 64})
+        assert r.status_code == 403 and r.json()["error"]["code"] == "csrf_failed"
+
+
 def test_a_forged_or_banned_session_is_refused(live: LiveServer, alice: Account) -> None:
     with httpx.Client(base_url=live.url, cookies={"reelbase_session": "eyJhbGciOiJub25lIn0.e30."}) as client:
         assert client.get("/api/v1/videos").status_code == 401

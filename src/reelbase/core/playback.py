@@ -3,24 +3,23 @@
 * Thumbnails are public to whoever knows the video's code (its 16-hex token), as hosted video
   APIs serve them: :func:`find_public_video`.
 * Streams (MP4/WebM renditions, HLS and DASH playlists and segments) are served under signed,
-  expiring URL prefixes: ``HMAC(server secret, "playback:v1:<video uuid>:<expires>")``. One
-  prefix covers every file of the video, so the relative paths inside HLS/DASH playlists resolve.
-  :func:`verify_playback` compares in constant time and refuses an expired or changed prefix.
+  expiring URL prefixes ``<expires>/<signature>``: the signer's (:mod:`reelbase.core.signer`)
+  ``Purpose.PLAYBACK`` signature of the video's UUID. One prefix covers every file of the video,
+  so the relative paths inside HLS/DASH playlists resolve. :func:`verify_playback` refuses an
+  expired, changed or malformed prefix.
   :func:`signed_stream_download` finds the file a path below such a prefix names (also the
   storyboard and the poster, for the player pages).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reelbase.core import signer
 from reelbase.core import thumbnails as core_thumbs
 from reelbase.core.downloads import Download, asset_download, find_asset, stream_file_download
 from reelbase.core.errors import Forbidden, NotFound
@@ -56,12 +55,7 @@ def find_public_video(db: Session, code: str) -> Video:
 
 
 def sign_playback(server_secret: str, video_uuid: str, expires: int) -> str:
-    message = f"playback:v1:{video_uuid}:{expires}".encode()
-    return hmac.new(server_secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def playback_expiry(now: float | None = None) -> int:
-    return int(time.time() if now is None else now) + PLAYBACK_TTL
+    return signer.sign(server_secret, signer.Purpose.PLAYBACK, video_uuid, expires=expires)
 
 
 def signed_prefix(server_secret: str, video_uuid: str, now: float | None = None) -> tuple[int, str]:
@@ -70,19 +64,20 @@ def signed_prefix(server_secret: str, video_uuid: str, now: float | None = None)
     The expiry is rounded up to the next whole hour, so pages loaded within the same hour get the
     same URLs and the browser's cache of playlists and segments keeps working across reloads.
     """
-    expires = -(-playback_expiry(now) // 3600) * 3600
+    expires = signer.expires_at_hour_end(PLAYBACK_TTL, now=now)
     return expires, sign_playback(server_secret, video_uuid, expires)
 
 
 def verify_playback(db: Session, *, code: str, expires: str, signature: str, server_secret: str) -> Video:
     video = find_public_video(db, code)
-    if not expires.isdigit() or len(expires) > 12 or len(signature) > 128:
-        raise PlaybackDenied("this stream URL is malformed")
-    expected = sign_playback(server_secret, video.uuid, int(expires))
-    if not hmac.compare_digest(expected, signature.lower()):
-        raise PlaybackDenied("this stream URL's signature does not match")
-    if int(expires) <= time.time():
-        raise PlaybackDenied("this stream URL expired; ask for the file's information again")
+    try:
+        signer.verify(server_secret, signer.Purpose.PLAYBACK, video.uuid, expires=expires, signature=signature)
+    except signer.SignatureMalformed:
+        raise PlaybackDenied("this stream URL is malformed") from None
+    except signer.SignatureMismatch:
+        raise PlaybackDenied("this stream URL's signature does not match") from None
+    except signer.SignatureExpired:
+        raise PlaybackDenied("this stream URL expired; ask for the file's information again") from None
     return video
 
 

@@ -3,8 +3,8 @@ player can play.
 
 * A page names a video by its code (the 16-hex token) or its UUID.
 * A public video plays for anyone with the link. A private one plays for a signed-in member of
-  the video's team, or for whoever holds a *view token* ``<expires>.<signature>`` with
-  ``signature = HMAC-SHA256(server secret, "view:v1:<video uuid>:<expires>")`` (made by
+  the video's team, or for whoever holds a *view token* ``<expires>.<signature>``, the signer's
+  (:mod:`reelbase.core.signer`) ``Purpose.VIEW_TOKEN`` signature of the video's UUID (made by
   :func:`issue_view_token`, compared in constant time, refused once expired). Otherwise
   :class:`PrivateVideo`.
 * The page's streams come from a signed prefix of :mod:`reelbase.core.playback`; this module
@@ -14,15 +14,13 @@ player can play.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import re
-import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reelbase.core import signer
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, InvalidInput, NotFound
 from reelbase.core.playback import find_public_video, stream_files
@@ -52,21 +50,22 @@ def find_player_video(db: Session, ref: str) -> Video:
 
 
 def sign_view_token(server_secret: str, video_uuid: str, expires: int) -> str:
-    message = f"view:v1:{video_uuid}:{expires}".encode()
-    signature = hmac.new(server_secret.encode(), message, hashlib.sha256).hexdigest()
+    signature = signer.sign(server_secret, signer.Purpose.VIEW_TOKEN, video_uuid, expires=expires)
     return f"{expires}.{signature}"
 
 
 def check_view_token(server_secret: str, video: Video, token: str, *, now: float | None = None) -> None:
     """Raise :class:`ViewTokenRefused` unless ``token`` is a current view token of ``video``."""
-    expires, dot, signature = (token or "").strip().partition(".")
-    if not dot or not expires.isdigit() or len(expires) > 12 or len(signature) > 128:
-        raise ViewTokenRefused("this link's playback token is malformed")
-    expected = sign_view_token(server_secret, video.uuid, int(expires))
-    if not hmac.compare_digest(expected, f"{expires}.{signature.lower()}"):
-        raise ViewTokenRefused("this link's playback token is not valid for this video")
-    if int(expires) <= (time.time() if now is None else now):
-        raise ViewTokenRefused("this link's playback token expired; ask the video's owner for a new link")
+    expires, _, signature = (token or "").strip().partition(".")
+    try:
+        signer.verify(server_secret, signer.Purpose.VIEW_TOKEN, video.uuid, expires=expires, signature=signature,
+                      now=now)
+    except signer.SignatureMalformed:
+        raise ViewTokenRefused("this link's playback token is malformed") from None
+    except signer.SignatureMismatch:
+        raise ViewTokenRefused("this link's playback token is not valid for this video") from None
+    except signer.SignatureExpired:
+        raise ViewTokenRefused("this link's playback token expired; ask the video's owner for a new link") from None
 
 
 def is_team_member(db: Session, *, user_id: int, team_id: int) -> bool:
@@ -106,7 +105,7 @@ def issue_view_token(db: Session, principal: Principal, video_ref: str, *, serve
     if not 60 <= ttl_s <= MAX_VIEW_TOKEN_TTL:
         raise InvalidInput(f"ttl_seconds must be between 60 and {MAX_VIEW_TOKEN_TTL}", field="ttl_seconds")
     video = find_video(db, principal, video_ref)
-    expires = int(time.time() if now is None else now) + ttl_s
+    expires = signer.expires_in(ttl_s, now=now)
     return ViewToken(video=video, token=sign_view_token(server_secret, video.uuid, expires), expires=expires)
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import json
@@ -35,6 +36,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from reelbase.core import signer
 from reelbase.core.accounts import authenticate_public_id, key_secret
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, Unauthenticated
@@ -74,11 +76,17 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode().rstrip("=")
 
 
+def _mac(secret: str, head: str, algo: str) -> str:
+    # The vendor's algorithm, keyed by the API key's secret (not the server's): the signer's
+    # purpose keys cannot apply, only its comparison and parsing.
+    return hmac.new(secret.encode(), head.encode(), getattr(hashlib, algo)).hexdigest()
+
+
 def sign_request(claims: dict[str, Any], secret: str) -> str:
     """A token for ``claims`` (which name their ``algo``, default sha256) signed with ``secret``."""
     algo = ALGORITHMS[str(claims.get("algo", "sha256")).lower()]
     head = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    return head + "." + hmac.new(secret.encode(), head.encode(), getattr(hashlib, algo)).hexdigest()
+    return head + "." + _mac(secret, head, algo)
 
 
 def decode_claims(head: str) -> dict[str, Any]:
@@ -120,12 +128,12 @@ def verify_signed_request(
         raise SignedRequestInvalid("unknown or revoked public_key") from None
     assert principal.api_key is not None
     secret = key_secret(principal.api_key, server_secret)
-    expected = hmac.new(secret.encode(), head.encode(), getattr(hashlib, algo)).hexdigest()
-    if not hmac.compare_digest(expected, signature.lower()):
+    if not signer.equal(_mac(secret, head, algo), signature.lower()):
         raise SignedRequestInvalid("the token's signature does not match (wrong private key, or changed)")
     expires = claims.get("expires")
-    if isinstance(expires, str) and expires.strip().isdigit():
-        expires = int(expires.strip())
+    if isinstance(expires, str):
+        with contextlib.suppress(signer.SignatureMalformed):  # text that is no expiry is refused below
+            expires = signer.parse_expires(expires.strip())
     if not isinstance(expires, int | float) or isinstance(expires, bool):
         raise SignedRequestExpired("the token has no 'expires' (unix seconds)")
     if expires <= (time.time() if now is None else now):

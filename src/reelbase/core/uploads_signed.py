@@ -5,25 +5,23 @@ advance plus three query parameters (the Integros ``get_url`` shape)::
 
     token=<upload id>&expires_at=<unix seconds>&sign=<hex HMAC-SHA256>
 
-``sign = HMAC(server secret, "reelbase-upload:v1:<token>:<expires_at>")``. Whoever holds the URL
-may write to that session only, by any protocol (single request, ResumableJS chunks,
-Content-Range, tus) until ``expires_at``. :func:`verify_signed_upload` refuses, with a message:
+``sign`` is the signature of ``token`` for ``Purpose.UPLOAD_URL`` (:mod:`reelbase.core.signer`).
+Whoever holds the URL may write to that session only, by any protocol (single request,
+ResumableJS chunks, Content-Range, tus) until ``expires_at``. :func:`verify_signed_upload` refuses, with a message:
 missing parameters (401), a signature that does not match, i.e. anything changed (403), an
 expired URL (403) and a URL whose upload is complete: reused after completion (403).
-Signatures are compared in constant time; the session itself expires with the URL.
+The signer parses and compares (in constant time); the session itself expires with the URL.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
-import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from sqlalchemy import select
 
+from reelbase.core import signer
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from reelbase.core.runtime import Runtime
@@ -69,8 +67,7 @@ class SignedUpload:
 
 
 def sign_upload(secret_key: str, token: str, expires_at: int) -> str:
-    message = f"reelbase-upload:v1:{token}:{expires_at}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+    return signer.sign(secret_key, signer.Purpose.UPLOAD_URL, token, expires=expires_at)
 
 
 def create_signed_upload(
@@ -87,7 +84,7 @@ def create_signed_upload(
     """A signed URL's parameters for uploading one file to ``video_ref`` (a new video if None)."""
     if not 1 <= expires_in <= MAX_EXPIRES_IN:
         raise InvalidInput(f"expires_in must be between 1 and {MAX_EXPIRES_IN} seconds", field="expires_in")
-    expires_at = int(time.time()) + expires_in
+    expires_at = signer.expires_in(expires_in)
     upload = create_upload(
         runtime, principal, video_ref, protocol="signed", length=length, filename=filename, title=title,
         project=project, signed=True, expires_at=dt.datetime.fromtimestamp(expires_at, dt.UTC),
@@ -103,15 +100,17 @@ def verify_signed_upload(
     """The grant a signed URL's parameters prove, or the reason they prove nothing."""
     if not token or not sign or expires_at in (None, ""):
         raise Unauthenticated("this upload URL lacks its token, expires_at or sign parameter")
-    text = str(expires_at)
-    if not text.isdigit() or len(text) > 12 or len(token) > 64 or len(sign) > 128:
-        raise SignatureInvalid("the upload URL's parameters are malformed (was it changed?)")
-    expected = sign_upload(runtime.secret_key, token, int(text))
-    if not hmac.compare_digest(expected, sign.lower()):
-        raise SignatureInvalid("the upload URL's signature does not match (was it changed?)")
-    if int(text) <= (time.time() if now is None else now):
-        when = dt.datetime.fromtimestamp(int(text), dt.UTC)
-        raise UploadUrlExpired(f"this upload URL expired at {when:%Y-%m-%d %H:%M:%S} UTC; ask for a new one")
+    try:
+        signer.verify(runtime.secret_key, signer.Purpose.UPLOAD_URL, token, expires=expires_at, signature=sign,
+                      now=now)
+    except signer.SignatureMalformed:
+        raise SignatureInvalid("the upload URL's parameters are malformed (was it changed?)") from None
+    except signer.SignatureMismatch:
+        raise SignatureInvalid("the upload URL's signature does not match (was it changed?)") from None
+    except signer.SignatureExpired as exc:
+        when = dt.datetime.fromtimestamp(exc.expires, dt.UTC)
+        raise UploadUrlExpired(
+            f"this upload URL expired at {when:%Y-%m-%d %H:%M:%S} UTC; ask for a new one") from None
     with runtime.session() as db:
         state = db.scalar(select(UploadSession.state).where(UploadSession.public_id == token))
     if state == UploadState.completed.value:

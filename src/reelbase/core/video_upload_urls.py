@@ -7,19 +7,18 @@ upload session (``uploads_signed.create_signed_upload``) and signs ``(video toke
 :func:`verify_video_upload_url` turns those parameters back into an :class:`UploadGrant` for that
 session, with the same refusals as ``verify_signed_upload``: missing parameters (401), a changed
 signature or a vanished upload (403), an expired URL (403), a URL already used to complete its
-upload (403). Signatures are compared in constant time.
+upload (403). :mod:`reelbase.core.signer` makes and checks the signature
+(``Purpose.VIDEO_UPLOAD_URL``), comparing in constant time.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from sqlalchemy import select
 
+from reelbase.core import signer
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
@@ -48,8 +47,7 @@ class VideoUploadUrl:
 
 
 def sign_video_upload(secret_key: str, token: str, expires_at: int) -> str:
-    message = f"reelbase-video-upload:v1:{token}:{expires_at}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+    return signer.sign(secret_key, signer.Purpose.VIDEO_UPLOAD_URL, token, expires=expires_at)
 
 
 def create_video_upload_url(
@@ -79,15 +77,18 @@ def verify_video_upload_url(
     """The grant for the video's signed upload session, or the reason the parameters prove nothing."""
     if not token or not sign or expires_at in (None, ""):
         raise Unauthenticated("this upload URL lacks its token, expires_at or sign parameter")
-    text = str(expires_at)
-    if (not text.isdigit() or len(text) > 12 or len(token) > 64 or len(sign) > 128
-            or not set(token) <= VIDEO_TOKEN_CHARS):
-        raise SignatureInvalid("the upload URL's parameters are malformed (was it changed?)")
-    expected = sign_video_upload(runtime.secret_key, token, int(text))
-    if not hmac.compare_digest(expected, sign.lower()):
-        raise SignatureInvalid("the upload URL's signature does not match (was it changed?)")
-    if int(text) <= (time.time() if now is None else now):
-        raise UploadUrlExpired("this upload URL has expired; ask for a new one")
+    malformed = SignatureInvalid("the upload URL's parameters are malformed (was it changed?)")
+    if not set(token) <= VIDEO_TOKEN_CHARS:
+        raise malformed
+    try:
+        signer.verify(runtime.secret_key, signer.Purpose.VIDEO_UPLOAD_URL, token, expires=expires_at,
+                      signature=sign, now=now)
+    except signer.SignatureMalformed:
+        raise malformed from None
+    except signer.SignatureMismatch:
+        raise SignatureInvalid("the upload URL's signature does not match (was it changed?)") from None
+    except signer.SignatureExpired:
+        raise UploadUrlExpired("this upload URL has expired; ask for a new one") from None
     with runtime.session() as db:
         row = db.execute(
             select(UploadSession.public_id, UploadSession.state)

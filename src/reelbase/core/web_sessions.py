@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import jwt
 from sqlalchemy.orm import Session
 
+from reelbase.core import signer
 from reelbase.core.accounts import principal_for_user, verify_password
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, Unauthenticated
@@ -89,5 +90,5 @@ def read_session(db: Session, token: str, *, server_secret: str) -> tuple[Princi
 
 
 def check_csrf(session: WebSession, given: str | None) -> None:
-    if not given or not hmac.compare_digest(session.csrf, given.strip()):
+    if not given or not signer.equal(session.csrf, given.strip()):
         raise CsrfFailed("missing or wrong CSRF token: reload the page and try again")

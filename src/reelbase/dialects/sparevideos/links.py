@@ -60,8 +60,7 @@ def default_thumbnail(runtime: Runtime, db: Session, video: Any) -> str | None:
 
 
 def stream_base(runtime: Runtime, video: Any) -> str:
-    expires = playback.playback_expiry()
-    sig = playback.sign_playback(runtime.secret_key, video.uuid, expires)
+    expires, sig = playback.signed_prefix(runtime.secret_key, video.uuid)
     return f"{base(runtime)}/stream/{video.token}/{expires}/{sig}"
 
 
