@@ -3,15 +3,59 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelbase.core.errors import DomainError, RangeNotSatisfiable, Unauthenticated
 
 log = logging.getLogger(__name__)
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable machine-readable code, e.g. not_found, invalid_input, quota_exceeded")
+    status: int = Field(description="The HTTP status, repeated")
+    message: str = Field(description="A sentence for people")
+    field: str | None = Field(default=None, description="The input at fault (dotted path), when one is")
+    limit: str | None = Field(default=None, description="quota_exceeded: the team limit reached")
+    offset: int | None = Field(default=None, description="Upload offset mismatch: the offset stored now")
+
+
+class ErrorResponse(BaseModel):
+    """Every non-2xx answer of the native API (validation errors included, which FastAPI would
+    otherwise document as its own {"detail": ...} shape)."""
+
+    error: ErrorDetail
+
+
+_ERROR_MEANINGS = {
+    400: "Malformed request (e.g. the body is not valid JSON)",
+    401: "No valid API key (or session cookie)",
+    403: "Not allowed (banned user, missing CSRF token, refused signature)",
+    404: "No such resource, or it belongs to another team",
+    409: "Conflict with the resource's current state",
+    413: "Too large, or a team limit reached (error.limit names it)",
+    410: "Gone: the upload expired or was terminated",
+    412: "Precondition failed (tus: another Tus-Resumable version)",
+    415: "Unsupported media type",
+    416: "Range not satisfiable",
+    422: "Invalid input (error.field names it)",
+    460: "Checksum mismatch: the chunk was discarded",
+    503: "Temporarily unavailable; retry",
+    "4XX": "Any other client error",
+}
+
+
+def error_responses(*statuses: int | str, body: bool = True) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for ``statuses``: the error body, or (``body=False``, for a
+    HEAD answer) the description only."""
+    if not body:
+        return {status: {"description": _ERROR_MEANINGS[status]} for status in statuses}
+    return {status: {"model": ErrorResponse, "description": _ERROR_MEANINGS[status]} for status in statuses}
 
 
 def error_body(status: int, code: str, message: str, field: str | None = None) -> dict:

@@ -12,11 +12,12 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
-from reelbase.api.schemas import Strict, iso
+from reelbase.api.errors import error_responses
+from reelbase.api.schemas import KeyCreated, KeyPublic, KeysPublic, Strict, iso
 from reelbase.core import key_admin
 from reelbase.db.models import ApiKey
 
-router = APIRouter(prefix="/keys", tags=["keys"])
+router = APIRouter(prefix="/keys", tags=["keys"], responses=error_responses(401, 403))
 
 
 class KeyCreate(Strict):
@@ -37,24 +38,27 @@ def key_public(key: ApiKey) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="The caller's user keys and the team's organization keys")
+@router.get("", summary="The caller's user keys and the team's organization keys", response_model=KeysPublic)
 def list_keys(db: DbDep, principal: PrincipalDep) -> dict:
     return {"items": [key_public(k) for k in key_admin.list_keys(db, principal)]}
 
 
-@router.post("", status_code=201, summary="Create a key; its secret is in this answer only")
+@router.post("", status_code=201, summary="Create a key; its secret is in this answer only", response_model=KeyCreated,
+             responses=error_responses(400, 422))
 def create_key(body: KeyCreate, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     issued = key_admin.issue_key(db, principal, name=body.name, key_type=body.type, server_secret=runtime.secret_key)
     db.commit()
     return {**key_public(issued.api_key), "secret": issued.secret}
 
 
-@router.get("/{public_id}", summary="One key (never its secret)")
+@router.get("/{public_id}", summary="One key (never its secret)", response_model=KeyPublic,
+            responses=error_responses(404, 422))
 def get_key(public_id: str, db: DbDep, principal: PrincipalDep) -> dict:
     return key_public(key_admin.find_key(db, principal, public_id))
 
 
-@router.delete("/{public_id}", status_code=204, summary="Revoke a key: it stops working at once")
+@router.delete("/{public_id}", status_code=204, summary="Revoke a key: it stops working at once",
+               responses=error_responses(404, 422))
 def revoke_key(public_id: str, db: DbDep, principal: PrincipalDep) -> Response:
     key_admin.revoke_key(db, principal, public_id)
     db.commit()

@@ -9,7 +9,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
-from reelbase.api.schemas import iso
+from reelbase.api.errors import error_responses
+from reelbase.api.schemas import PlaybackToken, iso
 from reelbase.core.player import MAX_VIEW_TOKEN_TTL, VIEW_TOKEN_TTL, issue_view_token
 
 router = APIRouter(prefix="/videos", tags=["videos"])
@@ -22,7 +23,8 @@ class PlaybackTokenRequest(BaseModel):
 
 
 @router.post("/{video_id}/playback-token",
-             summary="A signed, expiring token that lets anyone with the link watch this (private) video")
+             summary="A signed, expiring token that lets anyone with the link watch this (private) video",
+             response_model=PlaybackToken, responses=error_responses(400, 401, 403, 404, 422))
 def create_playback_token(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep,
                           body: PlaybackTokenRequest | None = None) -> dict[str, Any]:
     ttl = (body or PlaybackTokenRequest()).ttl_seconds

@@ -5,22 +5,27 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request, Response
 
 from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
+from reelbase.api.errors import error_responses
 from reelbase.api.links import set_pagination_headers
-from reelbase.api.schemas import ProjectCreate, ProjectUpdate, iso, project_public
+from reelbase.api.schemas import Me, ProjectCreate, ProjectPublic, ProjectsPublic, ProjectUpdate, iso, project_public
 from reelbase.core import projects as core_projects
 from reelbase.core.videos import count_team_videos, team_stored_bytes
 
-router = APIRouter(tags=["projects"])
+# project_public() leaves video_count out where it was not counted; response_model_exclude_unset
+# keeps such a key out instead of sending it as null.
+router = APIRouter(tags=["projects"], responses=error_responses(401, 403))
 
 
-@router.post("/projects", status_code=201)
+@router.post("/projects", status_code=201, response_model=ProjectPublic, response_model_exclude_unset=True,
+             responses=error_responses(400, 422))
 def create_project(body: ProjectCreate, db: DbDep, principal: PrincipalDep) -> dict:
     project = core_projects.create_project(db, principal, name=body.name, description=body.description)
     db.commit()
     return project_public(project, video_count=0)
 
 
-@router.get("/projects")
+@router.get("/projects", response_model=ProjectsPublic, response_model_exclude_unset=True,
+            responses=error_responses(422))
 def list_projects(
     request: Request,
     response: Response,
@@ -40,13 +45,15 @@ def list_projects(
     }
 
 
-@router.get("/projects/{project_id}")
+@router.get("/projects/{project_id}", response_model=ProjectPublic, response_model_exclude_unset=True,
+            responses=error_responses(404, 422))
 def get_project(project_id: str, db: DbDep, principal: PrincipalDep) -> dict:
     project = core_projects.get_project(db, principal, project_id)
     return project_public(project, video_count=core_projects.count_project_videos(db, project))
 
 
-@router.patch("/projects/{project_id}")
+@router.patch("/projects/{project_id}", response_model=ProjectPublic, response_model_exclude_unset=True,
+              responses=error_responses(400, 404, 422))
 def update_project(project_id: str, body: ProjectUpdate, db: DbDep, principal: PrincipalDep) -> dict:
     project = core_projects.get_project(db, principal, project_id)
     core_projects.update_project(db, project, body.model_dump(exclude_unset=True))
@@ -54,14 +61,14 @@ def update_project(project_id: str, body: ProjectUpdate, db: DbDep, principal: P
     return project_public(project, video_count=core_projects.count_project_videos(db, project))
 
 
-@router.delete("/projects/{project_id}", status_code=204)
+@router.delete("/projects/{project_id}", status_code=204, responses=error_responses(404, 409, 422))
 def delete_project(project_id: str, db: DbDep, principal: PrincipalDep) -> Response:
     core_projects.delete_project(db, core_projects.get_project(db, principal, project_id))
     db.commit()
     return Response(status_code=204)
 
 
-@router.get("/me", tags=["account"])
+@router.get("/me", tags=["account"], response_model=Me)
 def me(db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     team = principal.team
     settings = runtime.settings

@@ -19,7 +19,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reelbase.api.deps import PrincipalDep, RuntimeDep
-from reelbase.api.schemas import iso
+from reelbase.api.errors import error_responses
+from reelbase.api.schemas import UploadTokenPublic, iso
 from reelbase.core import upload_tokens
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
@@ -76,7 +77,11 @@ def page_url(runtime: Runtime, token: UploadToken) -> str:
     return f"{runtime.settings.public_url}/embed/{page}/{quote(token.token)}"
 
 
-@router.post("/upload-tokens", status_code=201, summary="A one-time token for the uploader or recorder page")
+# The answer names the page of its kind only (uploader_url or recorder_url): exclude_unset keeps
+# the other key out rather than sending it as null.
+@router.post("/upload-tokens", status_code=201, summary="A one-time token for the uploader or recorder page",
+             response_model=UploadTokenPublic, response_model_exclude_unset=True,
+             responses=error_responses(400, 401, 403, 422))
 async def create_upload_token(body: UploadTokenCreate, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     callback = Callback(url=body.callback_url, format="", extras={}) if body.callback_url else None
     made = await run_in_threadpool(

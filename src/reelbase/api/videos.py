@@ -9,9 +9,24 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
+from reelbase.api.errors import error_responses
 from reelbase.api.files import file_response
 from reelbase.api.links import api_base, set_pagination_headers
-from reelbase.api.schemas import ConversionRequest, ThumbnailSelect, VideoCreate, VideoUpdate, job_public, video_public
+from reelbase.api.schemas import (
+    ConversionAccepted,
+    ConversionRequest,
+    JobAndVideo,
+    JobsPublic,
+    ThumbnailSelect,
+    ThumbnailsPublic,
+    VideoCreate,
+    VideoPublic,
+    VideosPublic,
+    VideoUpdate,
+    file_responses,
+    job_public,
+    video_public,
+)
 from reelbase.core import conversions as core_conversions
 from reelbase.core import processing as core_processing
 from reelbase.core import thumbnails as core_thumbs
@@ -23,10 +38,10 @@ from reelbase.core.runtime import Runtime
 from reelbase.core.uploads_single import receive_source
 from reelbase.db.models import Project, Video
 from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.protocols.content_range import content_range_upload
+from reelbase.uploads.protocols.content_range import ANSWER_RESPONSES, content_range_upload
 from reelbase.uploads.streams import batched, pull_from_loop
 
-router = APIRouter(prefix="/videos", tags=["videos"])
+router = APIRouter(prefix="/videos", tags=["videos"], responses=error_responses(401, 403))
 
 
 def render(db: Session, runtime: Runtime, video: Video) -> dict[str, Any]:
@@ -40,7 +55,8 @@ def render(db: Session, runtime: Runtime, video: Video) -> dict[str, Any]:
     )
 
 
-@router.post("", status_code=201, summary="Create a video (then upload its source to upload_url)")
+@router.post("", status_code=201, summary="Create a video (then upload its source to upload_url)",
+             response_model=VideoPublic, responses=error_responses(400, 404, 413, 422))
 def create_video(body: VideoCreate, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     video = core_videos.create_video(
         db,
@@ -59,7 +75,8 @@ def create_video(body: VideoCreate, db: DbDep, principal: PrincipalDep, runtime:
     return render(db, runtime, video)
 
 
-@router.get("", summary="List videos, newest first")
+@router.get("", summary="List videos, newest first", response_model=VideosPublic,
+            responses=error_responses(404, 422))
 def list_videos(
     request: Request,
     response: Response,
@@ -87,12 +104,14 @@ def list_videos(
     }
 
 
-@router.get("/{video_id}", summary="One video, by id (UUID), numeric id or token")
+@router.get("/{video_id}", summary="One video, by id (UUID), numeric id or token", response_model=VideoPublic,
+            responses=error_responses(404, 422))
 def get_video(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     return render(db, runtime, core_videos.find_video(db, principal, video_id))
 
 
-@router.patch("/{video_id}", summary="Change a video's fields")
+@router.patch("/{video_id}", summary="Change a video's fields", response_model=VideoPublic,
+              responses=error_responses(400, 404, 422))
 def update_video(
     video_id: str, body: VideoUpdate, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> dict:
@@ -103,7 +122,8 @@ def update_video(
     return render(db, runtime, video)
 
 
-@router.delete("/{video_id}", status_code=204, summary="Delete a video, its files and derived videos")
+@router.delete("/{video_id}", status_code=204, summary="Delete a video, its files and derived videos",
+               responses=error_responses(404, 422))
 def delete_video(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
     video = core_videos.find_video(db, principal, video_id)
     prefixes = core_videos.delete_video(db, principal, video, store=runtime.store)
@@ -114,6 +134,8 @@ def delete_video(video_id: str, db: DbDep, principal: PrincipalDep, runtime: Run
 
 _SOURCE_DOC = dict(
     summary="Upload the source file (multipart/form-data field 'file', or the raw body)",
+    response_model=VideoPublic,
+    responses={**ANSWER_RESPONSES, **error_responses(400, 404, 409, 413, 422)},
     openapi_extra={
         "requestBody": {
             "content": {
@@ -163,7 +185,10 @@ async def upload_source(video_id: str, request: Request, filename: str | None = 
 
 
 @router.head("/{video_id}/original", operation_id="head_video_original", include_in_schema=False)
-@router.get("/{video_id}/original", summary="Download the original file (Range, ETag, HEAD)")
+@router.get("/{video_id}/original", summary="Download the original file (Range, ETag, HEAD)", response_class=Response,
+            responses={**file_responses("The file as uploaded, with the media type it was uploaded with",
+                                        binary=("video/*", "application/octet-stream")),
+                       **error_responses(404, 409, 416, 422)})
 def download_original(
     video_id: str, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
@@ -171,7 +196,11 @@ def download_original(
 
 
 @router.head("/{video_id}/files/{kind}/{label}", operation_id="head_video_file", include_in_schema=False)
-@router.get("/{video_id}/files/{kind}/{label}", summary="Download a rendition or thumbnail (Range, ETag, HEAD)")
+@router.get("/{video_id}/files/{kind}/{label}", summary="Download a rendition or thumbnail (Range, ETag, HEAD)",
+            response_class=Response,
+            responses={**file_responses("A rendition, thumbnail or storyboard file",
+                                        binary=("video/mp4", "video/webm", "image/jpeg"), text=("text/vtt",)),
+                       **error_responses(404, 416, 422)})
 def download_file(
     video_id: str, kind: str, label: str, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
@@ -180,7 +209,12 @@ def download_file(
 
 
 @router.head("/{video_id}/stream/{manifest}/{path:path}", operation_id="head_video_stream", include_in_schema=False)
-@router.get("/{video_id}/stream/{manifest}/{path:path}", summary="HLS/DASH playlists and segments of a video")
+@router.get("/{video_id}/stream/{manifest}/{path:path}", summary="HLS/DASH playlists and segments of a video",
+            response_class=Response,
+            responses={**file_responses("A playlist or a media segment",
+                                        binary=("video/iso.segment", "video/mp4", "video/mp2t"),
+                                        text=("application/vnd.apple.mpegurl", "application/dash+xml")),
+                       **error_responses(404, 416, 422)})
 def stream_file(
     video_id: str, manifest: str, path: str, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
@@ -190,7 +224,8 @@ def stream_file(
     )
 
 
-@router.post("/{video_id}/conversions", status_code=202, summary="Build (or rebuild) the streaming ladder")
+@router.post("/{video_id}/conversions", status_code=202, summary="Build (or rebuild) the streaming ladder",
+             response_model=ConversionAccepted, responses=error_responses(400, 404, 409, 422))
 def request_conversion(
     video_id: str, body: ConversionRequest, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> dict:
@@ -201,13 +236,15 @@ def request_conversion(
     return {"job": job_public(job) if job else None, "video": render(db, runtime, video)}
 
 
-@router.get("/{video_id}/jobs", summary="The video's processing history")
+@router.get("/{video_id}/jobs", summary="The video's processing history", response_model=JobsPublic,
+            responses=error_responses(404, 422))
 def list_jobs(video_id: str, db: DbDep, principal: PrincipalDep) -> dict:
     video = core_videos.find_video(db, principal, video_id)
     return {"items": [job_public(j) for j in jobs_for_video(db, video.id)]}
 
 
-@router.get("/{video_id}/thumbnails", summary="The video's thumbnails, grouped by index")
+@router.get("/{video_id}/thumbnails", summary="The video's thumbnails, grouped by index",
+            response_model=ThumbnailsPublic, responses=error_responses(404, 422))
 def list_thumbnails(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     video = core_videos.find_video(db, principal, video_id)
     base = f"{api_base(runtime)}/videos/{video.uuid}"
@@ -222,7 +259,8 @@ def list_thumbnails(video_id: str, db: DbDep, principal: PrincipalDep, runtime: 
     return {"items": [groups[i] for i in sorted(groups)]}
 
 
-@router.put("/{video_id}/thumbnails/default", summary="Choose the default thumbnail by index")
+@router.put("/{video_id}/thumbnails/default", summary="Choose the default thumbnail by index",
+            response_model=VideoPublic, responses=error_responses(400, 404, 422))
 def select_thumbnail(video_id: str, body: ThumbnailSelect, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     video = core_videos.find_video(db, principal, video_id)
     core_thumbs.select_default_thumbnail(db, video, body.index)
@@ -231,7 +269,10 @@ def select_thumbnail(video_id: str, body: ThumbnailSelect, db: DbDep, principal:
 
 
 @router.head("/{video_id}/thumbnails/{index}.jpg", operation_id="head_video_thumbnail", include_in_schema=False)
-@router.get("/{video_id}/thumbnails/{index}.jpg", summary="One thumbnail at any height (≥ 260, cached)")
+@router.get("/{video_id}/thumbnails/{index}.jpg", summary="One thumbnail at any height (≥ 260, cached)",
+            response_class=Response,
+            responses={**file_responses("The thumbnail scaled to the height asked for", binary=("image/jpeg",)),
+                       **error_responses(404, 416, 422)})
 def get_thumbnail(
     video_id: str, index: int, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep,
     height: int = Query(360),
@@ -242,7 +283,8 @@ def get_thumbnail(
 
 
 @router.post("/{video_id}/processing", status_code=202,
-             summary="Process a video (deinterlace, denoise, stabilize, upscale, frame rate, codecs) into a new derived video")
+             summary="Process a video (deinterlace, denoise, stabilize, upscale, frame rate, codecs) into a new derived video",
+             response_model=JobAndVideo, responses=error_responses(400, 404, 409, 413, 422))
 def request_processing(
     video_id: str, body: dict[str, Any], db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> dict:

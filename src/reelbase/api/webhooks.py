@@ -8,11 +8,12 @@ from fastapi import APIRouter, Response
 from pydantic import Field
 
 from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
-from reelbase.api.schemas import Strict, iso
+from reelbase.api.errors import error_responses
+from reelbase.api.schemas import DeliveriesPublic, Strict, WebhookPublic, WebhooksPublic, iso
 from reelbase.core import webhooks as core_webhooks
 from reelbase.db.models import WebhookDelivery, WebhookSubscription
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=error_responses(401, 403))
 
 
 class WebhookCreate(Strict):
@@ -32,7 +33,8 @@ def delivery_public(d: WebhookDelivery) -> dict[str, Any]:
             "created_at": iso(d.created_at), "delivered_at": iso(d.delivered_at), "payload": d.payload}
 
 
-@router.post("", status_code=201, summary="Subscribe a URL to events (deliveries signed per Standard Webhooks)")
+@router.post("", status_code=201, summary="Subscribe a URL to events (deliveries signed per Standard Webhooks)",
+             response_model=WebhookPublic, responses=error_responses(400, 422))
 def create_webhook(body: WebhookCreate, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     sub = core_webhooks.create_subscription(db, principal, url=body.url, events=body.events,
                                             description=body.description)
@@ -40,26 +42,27 @@ def create_webhook(body: WebhookCreate, db: DbDep, principal: PrincipalDep, runt
     return subscription_public(sub, core_webhooks.subscription_secret(sub, runtime.secret_key))
 
 
-@router.get("")
+@router.get("", response_model=WebhooksPublic)
 def list_webhooks(db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     subs = core_webhooks.list_subscriptions(db, principal)
     return {"items": [subscription_public(s, core_webhooks.subscription_secret(s, runtime.secret_key)) for s in subs]}
 
 
-@router.get("/{webhook_id}")
+@router.get("/{webhook_id}", response_model=WebhookPublic, responses=error_responses(404, 422))
 def get_webhook(webhook_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     sub = core_webhooks.get_subscription(db, principal, webhook_id)
     return subscription_public(sub, core_webhooks.subscription_secret(sub, runtime.secret_key))
 
 
-@router.delete("/{webhook_id}", status_code=204)
+@router.delete("/{webhook_id}", status_code=204, responses=error_responses(404, 422))
 def delete_webhook(webhook_id: str, db: DbDep, principal: PrincipalDep) -> Response:
     db.delete(core_webhooks.get_subscription(db, principal, webhook_id))
     db.commit()
     return Response(status_code=204)
 
 
-@router.get("/{webhook_id}/deliveries", summary="The delivery log: status, attempts, last error")
+@router.get("/{webhook_id}/deliveries", summary="The delivery log: status, attempts, last error",
+            response_model=DeliveriesPublic, responses=error_responses(404, 422))
 def list_deliveries(webhook_id: str, db: DbDep, principal: PrincipalDep) -> dict:
     sub = core_webhooks.get_subscription(db, principal, webhook_id)
     return {"items": [delivery_public(d) for d in core_webhooks.list_deliveries(db, sub)]}

@@ -6,18 +6,19 @@ keep the native error body and add what a resuming client needs (the current off
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from reelbase.api.deps import authenticate_request
 from reelbase.api.errors import error_body
 from reelbase.api.links import API_PREFIX
 from reelbase.core.errors import DomainError, InvalidInput, Unauthenticated
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import Actor, UploadStatus
+from reelbase.core.uploads import Actor, UploadState, UploadStatus
 from reelbase.core.uploads_io import OffsetMismatch
 from reelbase.core.uploads_signed import verify_signed_upload
 from reelbase.uploads.streams import batched, pull_from_loop
@@ -69,6 +70,26 @@ def header_int(request: Request, name: str) -> int | None:
 def upload_url(runtime: Runtime, upload_id: str, query: str = "") -> str:
     base = f"{runtime.settings.public_url}{API_PREFIX}/uploads/{upload_id}"
     return f"{base}?{query}" if query else base
+
+
+class UploadPublic(BaseModel):
+    """What :func:`upload_json` answers, for /openapi.json (extra="allow": a key missing here is
+    still sent, never dropped)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    protocol: str = Field(description="single, content_range, resumable, tus, url or signed")
+    state: UploadState
+    offset: int = Field(description="Bytes stored so far")
+    length: int | None = Field(description="The file's size, when known")
+    progress: int = Field(description="0-100; 100 only once the file is committed to its video")
+    expires_at: Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+    video: str = Field(description="The video's id")
+    video_url: str
+    filename: str | None
+    error: str | None
+    error_code: str | None
+    url: str = Field(description="This upload's state (GET)")
 
 
 def upload_json(runtime: Runtime, status: UploadStatus) -> dict[str, Any]:

@@ -24,9 +24,20 @@ from reelbase.core.uploads import Actor, UploadStatus
 from reelbase.core.uploads_single import parse_content_range, receive_range
 from reelbase.db.models import Video
 from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.protocols.common import error_response, request_body, runtime_of, upload_json
+from reelbase.uploads.protocols.common import UploadPublic, error_response, request_body, runtime_of, upload_json
 
 Render = Callable[[Session, Video], dict[str, Any]]
+
+_PROGRESS_HEADERS = {
+    "Upload-Offset": {"schema": {"type": "integer"}, "description": "Content-Range uploads: bytes stored so far"},
+    "Range": {"schema": {"type": "string"}, "description": "Content-Range uploads: bytes=0-<last stored byte>"},
+}
+# OpenAPI for what answer() sends; the route also names the video model as its response_model.
+ANSWER_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The whole file is in: the video", "headers": _PROGRESS_HEADERS},
+    202: {"model": UploadPublic, "description": "A Content-Range chunk is stored; the upload goes on",
+          "headers": _PROGRESS_HEADERS},
+}
 
 
 def progress_headers(status: UploadStatus) -> dict[str, str]:

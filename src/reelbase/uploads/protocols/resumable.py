@@ -22,13 +22,16 @@ from collections.abc import Iterator, Mapping
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
+from reelbase.api.errors import error_responses
 from reelbase.core.errors import DomainError, InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import Actor, UploadGrant
 from reelbase.core.uploads_chunks import ChunkPlan, has_chunk, open_chunked_upload, put_chunk
 from reelbase.uploads.multipart import MultipartFile
 from reelbase.uploads.protocols.common import (
+    UploadPublic,
     error_response,
     request_body,
     resolve_actor_sync,
@@ -38,6 +41,18 @@ from reelbase.uploads.protocols.common import (
 
 router = APIRouter(prefix="/uploads", tags=["uploads: ResumableJS"])
 _STATUS_FOR_RESUMABLE = {422: 400, 413: 400, 410: 404, 423: 503}
+
+
+# Never 422 or 413 here (see above); FastAPI would document 422 for a route with parameters.
+_ERRORS = error_responses(400, 401, 403, 404, 409, 503)
+
+
+class ChunkPresent(BaseModel):
+    present: bool
+
+
+class ChunkAccepted(UploadPublic):
+    complete: bool = Field(description="This chunk completed the file, now committed to the video")
 
 
 def _error(exc: DomainError) -> Response:
@@ -76,7 +91,8 @@ def _session(runtime: Runtime, request: Request, params: Mapping[str, str]) -> t
     return actor, status.id, plan
 
 
-@router.get("/resumable", summary="ResumableJS test request: 200 if the chunk is stored, 204 if not")
+@router.get("/resumable", summary="ResumableJS test request: 200 if the chunk is stored, 204 if not",
+            response_model=ChunkPresent, responses={204: {"description": "Not stored: send the chunk"}, **_ERRORS})
 async def resumable_test(request: Request) -> Response:
     runtime = runtime_of(request)
     params = dict(request.query_params)
@@ -92,7 +108,8 @@ async def resumable_test(request: Request) -> Response:
     return JSONResponse({"present": True}) if present else Response(status_code=204)
 
 
-@router.post("/resumable", summary="ResumableJS chunk (multipart field 'file', or the raw body)")
+@router.post("/resumable", summary="ResumableJS chunk (multipart field 'file', or the raw body)",
+             response_model=ChunkAccepted, responses=_ERRORS)
 async def resumable_chunk(request: Request) -> Response:
     runtime = runtime_of(request)
     content_type = request.headers.get("content-type", "")

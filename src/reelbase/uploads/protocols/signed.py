@@ -19,7 +19,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.api.deps import PrincipalDep, RuntimeDep
+from reelbase.api.errors import error_responses
 from reelbase.api.links import API_PREFIX
+from reelbase.api.schemas import VideoPublic
 from reelbase.api.videos import render
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
@@ -27,8 +29,15 @@ from reelbase.core.uploads import UploadGrant, UploadStatus
 from reelbase.core.uploads_signed import DEFAULT_EXPIRES_IN, create_signed_upload, verify_signed_upload
 from reelbase.core.uploads_single import parse_content_range, receive_range, receive_signed_source
 from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.protocols.common import SIGNED_PARAMS, error_response, request_body, runtime_of, upload_json
-from reelbase.uploads.protocols.content_range import answer
+from reelbase.uploads.protocols.common import (
+    SIGNED_PARAMS,
+    UploadPublic,
+    error_response,
+    request_body,
+    runtime_of,
+    upload_json,
+)
+from reelbase.uploads.protocols.content_range import ANSWER_RESPONSES, answer
 
 router = APIRouter(prefix="/uploads", tags=["uploads: signed URLs"])
 
@@ -43,11 +52,24 @@ class SignedUrlCreate(BaseModel):
     project: str | None = None
 
 
+class SignedUrlPublic(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    token: str
+    expires_at: int = Field(description="Unix time (seconds) the URL stops working")
+    sign: str
+    video: str = Field(description="The video's id")
+    upload: UploadPublic
+    url: str = Field(description="PUT or POST the file here (raw, multipart, or Content-Range chunks)")
+    resumable_url: str = Field(description="The same grant for ResumableJS chunks")
+    tus_url: str = Field(description="The same grant for a tus client")
+
+
 def _grant(runtime: Runtime, params: dict[str, str]) -> UploadGrant:
     return verify_signed_upload(runtime, **{k: params.get(k) for k in SIGNED_PARAMS})  # type: ignore[arg-type]
 
 
-@router.post("/signed-urls", status_code=201, summary="A signed URL to upload one file without an API key")
+@router.post("/signed-urls", status_code=201, summary="A signed URL to upload one file without an API key",
+             response_model=SignedUrlPublic, responses=error_responses(400, 401, 403, 404, 409, 413, 422))
 def create_signed_url(body: SignedUrlCreate, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     signed = create_signed_upload(runtime, principal, body.video, expires_in=body.expires_in, filename=body.filename,
                                   length=body.size, title=body.title, project=body.project)
@@ -65,8 +87,15 @@ def create_signed_url(body: SignedUrlCreate, principal: PrincipalDep, runtime: R
     }
 
 
-@router.put("/signed", operation_id="put_signed_upload", summary="Upload the file to a signed URL")
-@router.post("/signed", operation_id="post_signed_upload", summary="Upload the file to a signed URL")
+_SIGNED_DOC = dict(
+    summary="Upload the file to a signed URL",
+    response_model=VideoPublic,
+    responses={**ANSWER_RESPONSES, **error_responses(400, 401, 403, 404, 409, 413, 422)},
+)
+
+
+@router.put("/signed", operation_id="put_signed_upload", **_SIGNED_DOC)  # type: ignore[arg-type]
+@router.post("/signed", operation_id="post_signed_upload", **_SIGNED_DOC)  # type: ignore[arg-type]
 async def signed_upload(request: Request) -> Response:
     runtime = runtime_of(request)
     content_type = request.headers.get("content-type", "")

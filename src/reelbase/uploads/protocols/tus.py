@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from reelbase.api.errors import error_responses
 from reelbase.core.errors import DomainError, InvalidInput
 from reelbase.core.uploads import (
     UploadGrant,
@@ -52,6 +53,15 @@ OCTETS = "application/offset+octet-stream"
 MAX_METADATA = 8 * 1024
 
 router = APIRouter(prefix="/uploads", tags=["uploads: tus"])
+
+# tus answers carry headers, not bodies. Its clients read 400 where the rest of the API says 422,
+# so 422 is never sent; "4XX" keeps FastAPI from documenting its own validation body instead.
+_TUS_HEADERS = {
+    "Tus-Resumable": {"schema": {"type": "string"}},
+    "Upload-Offset": {"schema": {"type": "integer"}, "description": "Bytes stored so far"},
+    "Upload-Expires": {"schema": {"type": "string"}, "description": "While incomplete (RFC 9110 date)"},
+    "Reelbase-Video": {"schema": {"type": "string"}, "description": "The video's id"},
+}
 
 
 class VersionMismatch(DomainError):
@@ -140,7 +150,10 @@ async def tus_options(request: Request) -> Response:
     })
 
 
-@router.post("/", status_code=201, summary="tus creation (with optional first chunk)")
+@router.post("/", status_code=201, summary="tus creation (with optional first chunk)", response_class=Response,
+             responses={201: {"description": "Created: no body; the upload's URL is in Location",
+                              "headers": {**_TUS_HEADERS, "Location": {"schema": {"type": "string"}}}},
+                        **error_responses(400, 401, 403, 404, 409, 412, 413, "4XX")})
 @router.post("", status_code=201, include_in_schema=False)
 async def tus_create(request: Request) -> Response:
     runtime = runtime_of(request)
@@ -197,7 +210,12 @@ async def _patch(request: Request, actor: Any, upload_id: str, *, offset: int) -
     )
 
 
-@router.head("/{upload_id}", summary="tus: the upload's offset")
+@router.head("/{upload_id}", summary="tus: the upload's offset", response_class=Response,
+             responses={200: {"description": "No body: the state is in the headers",
+                              "headers": {**_TUS_HEADERS, "Upload-Length": {"schema": {"type": "integer"}},
+                                          "Upload-Defer-Length": {"schema": {"type": "integer"}},
+                                          "Upload-Metadata": {"schema": {"type": "string"}}}},
+                        **error_responses(401, 403, 404, 410, 412, "4XX", body=False)})
 async def tus_head(upload_id: str, request: Request) -> Response:
     try:
         _check_version(request)
@@ -216,7 +234,9 @@ async def tus_head(upload_id: str, request: Request) -> Response:
     return Response(status_code=200, headers=headers)
 
 
-@router.patch("/{upload_id}", status_code=204, summary="tus: append a chunk at Upload-Offset")
+@router.patch("/{upload_id}", status_code=204, summary="tus: append a chunk at Upload-Offset",
+              responses={204: {"description": "Stored", "headers": _TUS_HEADERS},
+                         **error_responses(400, 401, 403, 404, 409, 410, 412, 413, 415, 460, "4XX")})
 async def tus_patch(upload_id: str, request: Request) -> Response:
     try:
         _check_version(request)
@@ -232,7 +252,8 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
     return Response(status_code=204, headers=_status_headers(status))
 
 
-@router.delete("/{upload_id}", status_code=204, summary="tus termination: stop an upload, free its bytes")
+@router.delete("/{upload_id}", status_code=204, summary="tus termination: stop an upload, free its bytes",
+               responses=error_responses(400, 401, 403, 404, 410, 412, "4XX"))
 async def tus_delete(upload_id: str, request: Request) -> Response:
     try:
         _check_version(request)

@@ -14,10 +14,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.api.deps import PrincipalDep, RuntimeDep
+from reelbase.api.errors import error_responses
 from reelbase.core.errors import DomainError
 from reelbase.core.uploads import get_upload
 from reelbase.core.uploads_url import start_url_import
-from reelbase.uploads.protocols.common import error_response, resolve_actor, runtime_of, upload_json
+from reelbase.uploads.protocols.common import UploadPublic, error_response, resolve_actor, runtime_of, upload_json
 
 router = APIRouter(prefix="/uploads", tags=["uploads: by URL"])
 
@@ -31,14 +32,16 @@ class UrlImport(BaseModel):
     project: str | None = None
 
 
-@router.post("/url", status_code=202, summary="Upload by URL: the server fetches the file")
+@router.post("/url", status_code=202, summary="Upload by URL: the server fetches the file",
+             response_model=UploadPublic, responses=error_responses(400, 401, 403, 404, 409, 413, 422))
 def import_url(body: UrlImport, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     status = start_url_import(runtime, principal, body.video, url=body.url, filename=body.filename,
                               title=body.title, project=body.project)
     return upload_json(runtime, status)
 
 
-@router.get("/{upload_id}", summary="An upload's state and progress (0-100)")
+@router.get("/{upload_id}", summary="An upload's state and progress (0-100)", response_model=UploadPublic,
+            responses=error_responses(401, 403, 404, 422))
 async def get_upload_state(upload_id: str, request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     try:
