@@ -22,9 +22,8 @@ from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads_single import receive_source
 from reelbase.db.models import Project, Video
-from reelbase.uploads.multipart import MultipartFile
+from reelbase.edge.upload_body import UploadBody
 from reelbase.uploads.protocols.content_range import content_range_upload
-from reelbase.uploads.streams import batched, pull_from_loop
 
 router = APIRouter(prefix="/videos", tags=["videos"])
 
@@ -130,31 +129,22 @@ _SOURCE_DOC = dict(
 @router.put("/{video_id}/source", operation_id="put_video_source", **_SOURCE_DOC)  # type: ignore[arg-type]
 @router.post("/{video_id}/source", operation_id="post_video_source", **_SOURCE_DOC)  # type: ignore[arg-type]
 async def upload_source(video_id: str, request: Request, filename: str | None = None) -> dict:
+    # ``filename`` is declared so the OpenAPI document shows it; UploadBody reads it from the query.
     runtime: Runtime = request.app.state.runtime
     principal = await run_in_threadpool(authenticate_request, runtime, request)
     if request.headers.get("content-range"):  # one chunk of a Content-Range upload (issue 4)
         return await content_range_upload(  # type: ignore[return-value]
             request, video_id, actor=principal, render=lambda db, video: render(db, runtime, video)
         )
-    content_type = request.headers.get("content-type", "")
-    declared = request.headers.get("content-length")
-    declared_length = int(declared) if declared and declared.isdigit() else None
-    body = batched(request.stream())
+    body = UploadBody(request)
 
     def work() -> Video:
-        raw = pull_from_loop(body)
-        if content_type.lower().startswith("multipart/"):
-            form = MultipartFile(raw, content_type).open()
-            name = form.filename or form.fields.get("filename") or filename
-            return receive_source(
-                runtime, principal, video_id, chunks=form, filename=name,
-                content_type=form.content_type, declared_length=declared_length,
-            )
-        if declared_length == 0:
+        body.open()
+        if not body.multipart and body.declared_length == 0:
             raise InvalidInput("the request body is empty", field="file")
         return receive_source(
-            runtime, principal, video_id, chunks=raw, filename=filename,
-            content_type=content_type or None, declared_length=declared_length,
+            runtime, principal, video_id, chunks=body.chunks, filename=body.filename,
+            content_type=body.content_type, declared_length=body.declared_length,
         )
 
     video = await run_in_threadpool(work)

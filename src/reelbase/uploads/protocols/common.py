@@ -1,11 +1,11 @@
-"""What the upload surfaces share: who is asking (API key or signed URL), the request body as a
-sync iterator for the engine's worker thread, the upload's JSON shape, and error responses that
-keep the native error body and add what a resuming client needs (the current offset).
+"""What the upload surfaces share: who is asking (API key or signed URL), the upload's JSON shape,
+and error responses that keep the native error body and add what a resuming client needs (the
+current offset).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import Request
@@ -20,7 +20,6 @@ from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import Actor, UploadStatus
 from reelbase.core.uploads_io import OffsetMismatch
 from reelbase.core.uploads_signed import verify_signed_upload
-from reelbase.uploads.streams import batched, pull_from_loop
 
 SIGNED_PARAMS = ("token", "expires_at", "sign")
 
@@ -48,11 +47,6 @@ def resolve_actor_sync(runtime: Runtime, request: Request, params: Mapping[str, 
 
 async def resolve_actor(request: Request, params: Mapping[str, str] | None = None) -> Actor:
     return await run_in_threadpool(resolve_actor_sync, runtime_of(request), request, params)
-
-
-def request_body(request: Request) -> Iterator[bytes]:
-    """The body, pulled from the event loop by the worker thread that consumes it."""
-    return pull_from_loop(batched(request.stream()))
 
 
 def header_int(request: Request, name: str) -> int | None:

@@ -11,7 +11,7 @@ before it; a repeated chunk is accepted again without changing anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request, Response
@@ -23,8 +23,8 @@ from reelbase.core.errors import DomainError
 from reelbase.core.uploads import Actor, UploadStatus
 from reelbase.core.uploads_single import parse_content_range, receive_range
 from reelbase.db.models import Video
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.protocols.common import error_response, request_body, runtime_of, upload_json
+from reelbase.edge.upload_body import UploadBody
+from reelbase.uploads.protocols.common import error_response, runtime_of, upload_json
 
 Render = Callable[[Session, Video], dict[str, Any]]
 
@@ -54,22 +54,15 @@ async def content_range_upload(
     file part) finds the actor when ``actor`` is not known yet."""
     runtime = runtime_of(request)
     header = request.headers.get("content-range", "")
-    content_type = request.headers.get("content-type", "")
-    raw = request_body(request)
+    body = UploadBody(request)
 
     def work() -> UploadStatus:
         start, end, total = parse_content_range(header)
-        params = dict(request.query_params)
-        body: Iterator[bytes] = raw
-        name, ctype = params.get("filename"), content_type or None
-        if content_type.lower().startswith("multipart/"):
-            form = MultipartFile(raw, content_type).open()
-            params = {**form.fields, **params}
-            name, ctype, body = form.filename or form.fields.get("filename") or name, form.content_type, iter(form)
-        who = actor if actor is not None else resolve(params) if resolve else None
+        body.open()
+        who = actor if actor is not None else resolve(body.params) if resolve else None
         assert who is not None
-        return receive_range(runtime, who, video_ref=video_ref, start=start, end=end, total=total, chunks=body,
-                             filename=name, content_type=ctype)
+        return receive_range(runtime, who, video_ref=video_ref, start=start, end=end, total=total,
+                             chunks=body.chunks, filename=body.filename, content_type=body.content_type)
 
     try:
         status = await run_in_threadpool(work)

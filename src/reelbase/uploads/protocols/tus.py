@@ -36,10 +36,10 @@ from reelbase.core.uploads import (
 from reelbase.core.uploads_ending import terminate_upload
 from reelbase.core.uploads_io import CHECKSUM_ALGORITHMS, Checksum
 from reelbase.core.uploads_signed import claim_signed_upload
+from reelbase.edge.upload_body import request_chunks
 from reelbase.uploads.protocols.common import (
     error_response,
     header_int,
-    request_body,
     resolve_actor,
     runtime_of,
     signed_params,
@@ -192,7 +192,7 @@ async def _patch(request: Request, actor: Any, upload_id: str, *, offset: int) -
     length = header_int(request, "upload-length")
     content_length = header_int(request, "content-length")
     return await run_in_threadpool(
-        write_chunk, runtime_of(request), actor, upload_id, offset=offset, chunks=request_body(request),
+        write_chunk, runtime_of(request), actor, upload_id, offset=offset, chunks=request_chunks(request),
         length=length, checksum=checksum, content_length=content_length,
     )
 
