@@ -11,10 +11,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
 from reelbase.api.schemas import Strict, iso
 from reelbase.core import key_admin
 from reelbase.db.models import ApiKey
+from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
 
 router = APIRouter(prefix="/keys", tags=["keys"])
 

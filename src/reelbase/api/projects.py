@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
 
-from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
-from reelbase.api.links import set_pagination_headers
 from reelbase.api.schemas import ProjectCreate, ProjectUpdate, iso, project_public
 from reelbase.core import projects as core_projects
 from reelbase.core.videos import count_team_videos, team_stored_bytes
+from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
+from reelbase.edge.links import set_pagination_headers
 
 router = APIRouter(tags=["projects"])
 

@@ -18,7 +18,6 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reelbase.api.deps import PrincipalDep, RuntimeDep
 from reelbase.api.schemas import iso
 from reelbase.core import upload_tokens
 from reelbase.core.errors import InvalidInput
@@ -26,6 +25,7 @@ from reelbase.core.runtime import Runtime
 from reelbase.core.upload_tokens import Callback, UploadToken
 from reelbase.core.uploads_signed import MAX_EXPIRES_IN
 from reelbase.core.webhooks import check_webhook_url
+from reelbase.edge.deps import PrincipalDep, RuntimeDep
 
 router = APIRouter(tags=["upload tokens"])
 

@@ -8,9 +8,6 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
-from reelbase.api.files import file_response
-from reelbase.api.links import api_base, set_pagination_headers
 from reelbase.api.schemas import ConversionRequest, ThumbnailSelect, VideoCreate, VideoUpdate, job_public, video_public
 from reelbase.core import conversions as core_conversions
 from reelbase.core import processing as core_processing
@@ -22,6 +19,9 @@ from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads_single import receive_source
 from reelbase.db.models import Project, Video
+from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
+from reelbase.edge.files import file_response
+from reelbase.edge.links import api_base, set_pagination_headers
 from reelbase.edge.upload_body import UploadBody
 from reelbase.uploads.protocols.content_range import content_range_upload
 

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
 from reelbase.api.schemas import Strict, iso
 from reelbase.core import webhooks as core_webhooks
 from reelbase.db.models import WebhookDelivery, WebhookSubscription
+from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 

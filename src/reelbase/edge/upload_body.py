@@ -11,10 +11,11 @@ form field, else the first named query parameter. The bytes stream in constant m
 from __future__ import annotations
 
 from collections.abc import Iterator
+
 from fastapi import Request
 
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.streams import batched, pull_from_loop
+from reelbase.edge.multipart import MultipartFile
+from reelbase.edge.streams import batched, pull_from_loop
 
 FILENAME_KEYS = ("filename",)
 

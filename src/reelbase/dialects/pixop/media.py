@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.api.files import file_response
 from reelbase.core import video_status
 from reelbase.core import videos as core_videos
 from reelbase.core.context import Principal
@@ -24,6 +23,7 @@ from reelbase.core.uploads_single import receive_source
 from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.videos import video_urls
+from reelbase.edge.files import file_response
 from reelbase.edge.upload_body import UploadBody
 
 router = APIRouter(prefix="/media/v1", tags=["media"])

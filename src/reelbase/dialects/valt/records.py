@@ -18,7 +18,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from reelbase.api.files import file_response
 from reelbase.core import recordings
 from reelbase.core.context import Principal
 from reelbase.core.downloads import original_download
@@ -34,6 +33,7 @@ from reelbase.dialects.valt.schemas import (
     record_fields,
     record_json,
 )
+from reelbase.edge.files import file_response
 from reelbase.edge.upload_body import UploadBody
 
 router = APIRouter(prefix="/api/v3", tags=["records"])

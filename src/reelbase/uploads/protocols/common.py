@@ -12,14 +12,14 @@ from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from reelbase.api.deps import authenticate_request
-from reelbase.api.errors import error_body
-from reelbase.api.links import API_PREFIX
 from reelbase.core.errors import DomainError, InvalidInput, Unauthenticated
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import Actor, UploadStatus
 from reelbase.core.uploads_io import OffsetMismatch
 from reelbase.core.uploads_signed import verify_signed_upload
+from reelbase.edge.deps import authenticate_request
+from reelbase.edge.errors import error_body
+from reelbase.edge.links import API_PREFIX
 
 SIGNED_PARAMS = ("token", "expires_at", "sign")
 

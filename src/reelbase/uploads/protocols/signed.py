@@ -16,14 +16,14 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelbase.api.deps import PrincipalDep, RuntimeDep
-from reelbase.api.links import API_PREFIX
 from reelbase.api.videos import render
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import UploadGrant, UploadStatus
 from reelbase.core.uploads_signed import DEFAULT_EXPIRES_IN, create_signed_upload, verify_signed_upload
 from reelbase.core.uploads_single import parse_content_range, receive_range, receive_signed_source
+from reelbase.edge.deps import PrincipalDep, RuntimeDep
+from reelbase.edge.links import API_PREFIX
 from reelbase.edge.upload_body import UploadBody
 from reelbase.uploads.protocols.common import SIGNED_PARAMS, error_response, runtime_of, upload_json
 from reelbase.uploads.protocols.content_range import answer

@@ -13,10 +13,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelbase.api.deps import PrincipalDep, RuntimeDep
 from reelbase.core.errors import DomainError
 from reelbase.core.uploads import get_upload
 from reelbase.core.uploads_url import start_url_import
+from reelbase.edge.deps import PrincipalDep, RuntimeDep
 from reelbase.uploads.protocols.common import error_response, resolve_actor, runtime_of, upload_json
 
 router = APIRouter(prefix="/uploads", tags=["uploads: by URL"])
