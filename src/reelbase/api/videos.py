@@ -23,7 +23,7 @@ from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_req
 from reelbase.edge.files import file_response
 from reelbase.edge.links import api_base, set_pagination_headers
 from reelbase.edge.upload_body import UploadBody
-from reelbase.uploads.protocols.content_range import content_range_upload
+from reelbase.edge.uploads import content_range_upload
 
 router = APIRouter(prefix="/videos", tags=["videos"])
 

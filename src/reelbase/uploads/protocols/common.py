@@ -1,25 +1,20 @@
-"""What the upload surfaces share: who is asking (API key or signed URL), the upload's JSON shape,
-and error responses that keep the native error body and add what a resuming client needs (the
-current offset).
+"""What the upload protocols share: who is asking (API key or signed URL) and their numeric
+headers. The upload's JSON and error answers are in ``reelbase.edge.uploads``, since the native
+source route answers with them too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
 
-from reelbase.core.errors import DomainError, InvalidInput, Unauthenticated
+from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import Actor, UploadStatus
-from reelbase.core.uploads_io import OffsetMismatch
+from reelbase.core.uploads import Actor
 from reelbase.core.uploads_signed import verify_signed_upload
 from reelbase.edge.deps import authenticate_request
-from reelbase.edge.errors import error_body
-from reelbase.edge.links import API_PREFIX
 
 SIGNED_PARAMS = ("token", "expires_at", "sign")
 
@@ -58,47 +53,3 @@ def header_int(request: Request, name: str) -> int | None:
     if not value.isdigit() or len(value) > 18:
         raise InvalidInput(f"{name} must be a non-negative integer below 10^18, not {value[:40]!r}", field=name)
     return int(value)
-
-
-def upload_url(runtime: Runtime, upload_id: str, query: str = "") -> str:
-    base = f"{runtime.settings.public_url}{API_PREFIX}/uploads/{upload_id}"
-    return f"{base}?{query}" if query else base
-
-
-def upload_json(runtime: Runtime, status: UploadStatus) -> dict[str, Any]:
-    return {
-        "id": status.id,
-        "protocol": status.protocol,
-        "state": status.state,
-        "offset": status.offset,
-        "length": status.length,
-        "progress": status.progress,
-        "expires_at": status.expires_at.isoformat().replace("+00:00", "Z"),
-        "video": status.video_uuid,
-        "video_url": f"{runtime.settings.public_url}{API_PREFIX}/videos/{status.video_uuid}",
-        "filename": status.filename,
-        "error": status.error,
-        "error_code": status.metadata.get("error_code"),
-        "url": upload_url(runtime, status.id),
-    }
-
-
-def error_response(
-    exc: DomainError, *, status: int | None = None, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """The native error body for ``exc`` (plus ``offset`` for an offset mismatch), optionally
-    under another status (for protocols whose clients read status codes their own way)."""
-    code = status or exc.status
-    body = error_body(code, exc.code, exc.message, exc.field)
-    if "limit" in exc.details:
-        body["error"]["limit"] = exc.details["limit"]
-    extra: dict[str, str] = {}
-    if isinstance(exc, Unauthenticated):
-        extra["WWW-Authenticate"] = 'Bearer realm="reelbase"'
-    if isinstance(exc, OffsetMismatch):
-        body["error"]["offset"] = exc.offset
-        extra["Upload-Offset"] = str(exc.offset)
-        if exc.offset:
-            extra["Range"] = f"bytes=0-{exc.offset - 1}"
-    extra.update(headers or {})
-    return JSONResponse(body, status_code=code, headers=extra)

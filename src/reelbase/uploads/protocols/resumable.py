@@ -28,12 +28,8 @@ from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import Actor, UploadGrant
 from reelbase.core.uploads_chunks import ChunkPlan, has_chunk, open_chunked_upload, put_chunk
 from reelbase.edge.upload_body import UploadBody
-from reelbase.uploads.protocols.common import (
-    error_response,
-    resolve_actor_sync,
-    runtime_of,
-    upload_json,
-)
+from reelbase.edge.uploads import error_response, upload_json
+from reelbase.uploads.protocols.common import resolve_actor_sync, runtime_of
 
 router = APIRouter(prefix="/uploads", tags=["uploads: ResumableJS"])
 _STATUS_FOR_RESUMABLE = {422: 400, 413: 400, 410: 404, 423: 503}

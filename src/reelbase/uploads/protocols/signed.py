@@ -25,8 +25,8 @@ from reelbase.core.uploads_single import parse_content_range, receive_range, rec
 from reelbase.edge.deps import PrincipalDep, RuntimeDep
 from reelbase.edge.links import API_PREFIX
 from reelbase.edge.upload_body import UploadBody
-from reelbase.uploads.protocols.common import SIGNED_PARAMS, error_response, runtime_of, upload_json
-from reelbase.uploads.protocols.content_range import answer
+from reelbase.edge.uploads import answer, error_response, upload_json
+from reelbase.uploads.protocols.common import SIGNED_PARAMS, runtime_of
 
 router = APIRouter(prefix="/uploads", tags=["uploads: signed URLs"])
 

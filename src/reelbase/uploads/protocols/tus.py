@@ -37,14 +37,8 @@ from reelbase.core.uploads_ending import terminate_upload
 from reelbase.core.uploads_io import CHECKSUM_ALGORITHMS, Checksum
 from reelbase.core.uploads_signed import claim_signed_upload
 from reelbase.edge.upload_body import request_chunks
-from reelbase.uploads.protocols.common import (
-    error_response,
-    header_int,
-    resolve_actor,
-    runtime_of,
-    signed_params,
-    upload_url,
-)
+from reelbase.edge.uploads import error_response, upload_url
+from reelbase.uploads.protocols.common import header_int, resolve_actor, runtime_of, signed_params
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination"

@@ -17,7 +17,8 @@ from reelbase.core.errors import DomainError
 from reelbase.core.uploads import get_upload
 from reelbase.core.uploads_url import start_url_import
 from reelbase.edge.deps import PrincipalDep, RuntimeDep
-from reelbase.uploads.protocols.common import error_response, resolve_actor, runtime_of, upload_json
+from reelbase.edge.uploads import error_response, upload_json
+from reelbase.uploads.protocols.common import resolve_actor, runtime_of
 
 router = APIRouter(prefix="/uploads", tags=["uploads: by URL"])
 
