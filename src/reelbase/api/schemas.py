@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelbase.db.models import AssetKind, Job, MediaAsset, Project, Video
+# The response shapes are shared with the other surfaces, so they live at the edge; importing them
+# from here keeps the native API's schemas in one place to read.
+from reelbase.edge.representations import (  # noqa: F401 - re-exported
+    asset_public,
+    iso,
+    job_public,
+    project_public,
+    video_public,
+)
 
 
 class Strict(BaseModel):
@@ -61,93 +68,3 @@ class ProjectCreate(Strict):
 class ProjectUpdate(Strict):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=20_000)
-
-
-def iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def asset_public(asset: MediaAsset, url: str) -> dict[str, Any]:
-    return {
-        "kind": asset.kind,
-        "label": asset.label,
-        "content_type": asset.content_type,
-        "size": asset.size_bytes,
-        "sha256": asset.sha256,
-        "width": asset.width,
-        "height": asset.height,
-        "bitrate": asset.bitrate,
-        "default": asset.is_default,
-        "url": url,
-    }
-
-
-def video_public(video: Video, *, base: str, project_uuid: str | None, parent_uuid: str | None) -> dict[str, Any]:
-    """The native representation of a video; ``base`` is the absolute API root (…/api/v1)."""
-    me = f"{base}/videos/{video.uuid}"
-    files: dict[str, list[dict[str, Any]]] = {"renditions": [], "thumbnails": [], "streams": []}
-    original = None
-    for asset in sorted(video.assets, key=lambda a: (a.kind, a.height or 0, a.label)):
-        if asset.kind == AssetKind.original.value:
-            original = asset_public(asset, f"{me}/original")
-        elif asset.kind == AssetKind.manifest.value:
-            stream = asset_public(asset, f"{me}/stream/{asset.label}/{asset.extra.get('path', '')}")
-            stream["live"] = bool(asset.extra.get("live"))  # still growing while the ladder encodes
-            files["streams"].append(stream)
-        elif asset.kind in (AssetKind.rendition.value, AssetKind.thumbnail.value, AssetKind.storyboard.value):
-            group = "thumbnails" if asset.kind != AssetKind.rendition.value else "renditions"
-            files[group].append(asset_public(asset, f"{me}/files/{asset.kind}/{asset.label}"))
-    return {
-        "id": video.uuid,
-        "token": video.token,
-        "title": video.title,
-        "description": video.description,
-        "project": project_uuid,
-        "parent": parent_uuid,
-        "original_filename": video.original_filename,
-        "template_fields": video.template_fields,
-        "shared_user_ids": video.shared_user_ids,
-        "shared_group_ids": video.shared_group_ids,
-        "public": video.public,
-        "state": video.state,
-        "state_message": video.state_message,
-        "progress": video.progress,
-        "size": video.size_bytes,
-        "duration_ms": video.duration_ms,
-        "media_info": video.media_info,
-        "quality": video.quality,
-        "options": video.options,
-        "created_at": iso(video.created_at),
-        "updated_at": iso(video.updated_at),
-        "upload_url": f"{me}/source",
-        "original": original,
-        **files,
-    }
-
-
-def project_public(project: Project, *, video_count: int | None = None) -> dict[str, Any]:
-    body = {
-        "id": project.uuid,
-        "name": project.name,
-        "description": project.description,
-        "created_at": iso(project.created_at),
-        "updated_at": iso(project.updated_at),
-    }
-    if video_count is not None:
-        body["video_count"] = video_count
-    return body
-
-
-def job_public(job: Job) -> dict[str, Any]:
-    return {
-        "id": job.id,
-        "kind": job.kind,
-        "state": job.state,
-        "progress": job.progress,
-        "attempts": job.attempts,
-        "error": job.error,
-        "result": job.result,
-        "created_at": iso(job.created_at),
-        "started_at": iso(job.started_at),
-        "finished_at": iso(job.finished_at),
-    }

@@ -6,9 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.orm import Session
 
-from reelbase.api.schemas import ConversionRequest, ThumbnailSelect, VideoCreate, VideoUpdate, job_public, video_public
+from reelbase.api.schemas import ConversionRequest, ThumbnailSelect, VideoCreate, VideoUpdate, job_public
 from reelbase.core import conversions as core_conversions
 from reelbase.core import processing as core_processing
 from reelbase.core import thumbnails as core_thumbs
@@ -18,25 +17,15 @@ from reelbase.core.downloads import asset_download, original_download, stream_fi
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads_single import receive_source
-from reelbase.db.models import Project, Video
+from reelbase.db.models import Video
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
 from reelbase.edge.files import file_response
 from reelbase.edge.links import api_base, set_pagination_headers
+from reelbase.edge.representations import video_json as render
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import content_range_upload
 
 router = APIRouter(prefix="/videos", tags=["videos"])
-
-
-def render(db: Session, runtime: Runtime, video: Video) -> dict[str, Any]:
-    project = db.get(Project, video.project_id) if video.project_id else None
-    parent = db.get(Video, video.parent_id) if video.parent_id else None
-    return video_public(
-        video,
-        base=api_base(runtime),
-        project_uuid=project.uuid if project else None,
-        parent_uuid=parent.uuid if parent else None,
-    )
 
 
 @router.post("", status_code=201, summary="Create a video (then upload its source to upload_url)")

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelbase.api.videos import render
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import UploadGrant, UploadStatus
@@ -24,6 +23,7 @@ from reelbase.core.uploads_signed import DEFAULT_EXPIRES_IN, create_signed_uploa
 from reelbase.core.uploads_single import parse_content_range, receive_range, receive_signed_source
 from reelbase.edge.deps import PrincipalDep, RuntimeDep
 from reelbase.edge.links import API_PREFIX
+from reelbase.edge.representations import video_json
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import answer, error_response, upload_json
 from reelbase.uploads.protocols.common import SIGNED_PARAMS, runtime_of
@@ -84,7 +84,7 @@ async def signed_upload(request: Request) -> Response:
         status = await run_in_threadpool(work)
     except DomainError as exc:
         return error_response(exc)
-    return answer(request, status, lambda db, video: render(db, runtime, video))
+    return answer(request, status, lambda db, video: video_json(db, runtime, video))
 
 
 
