@@ -1,6 +1,7 @@
 """The layering rules of DESIGN.md, checked on the source: dialects translate only (no db,
-storage, jobs, media or net), media/ and net/ import nothing from the app, core never imports a
-surface."""
+storage, jobs, media or net) and import nothing but core, the edge package and their own
+package; media/ and net/ import nothing from the app; core never imports a surface; no surface
+(api, each dialect, web, the upload protocols) imports another; relative imports count."""
 
 from __future__ import annotations
 
@@ -12,14 +13,32 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "reelbase"
 
 
+def _module_of(path: Path) -> tuple[str, bool]:
+    """The dotted name of ``path`` and whether it is a package's ``__init__``."""
+    parts = list(path.relative_to(SRC.parent).with_suffix("").parts)
+    is_package = parts[-1] == "__init__"
+    return ".".join(parts[:-1] if is_package else parts), is_package
+
+
 def _imports(path: Path) -> set[str]:
+    """Every ``reelbase`` module ``path`` imports, relative imports resolved to absolute names
+    (``from . import x`` in a package counts as importing ``<package>.x``)."""
     tree = ast.parse(path.read_text(), filename=str(path))
+    name, is_package = _module_of(path)
+    package = name if is_package else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             found.add(node.module)
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")
+            base = base[: len(base) - (node.level - 1)]
+            if node.module:
+                found.add(".".join([*base, node.module]))
+            else:
+                found.update(".".join([*base, alias.name]) for alias in node.names)
     return {name for name in found if name.startswith("reelbase")}
 
 
@@ -27,12 +46,19 @@ def _files(package: str) -> list[Path]:
     return sorted((SRC / package).rglob("*.py"))
 
 
+def _within(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
 RULES = [
     ("dialects", ("reelbase.db", "reelbase.storage", "reelbase.jobs", "reelbase.media", "reelbase.net")),
     ("media", ("reelbase.",)),
     ("net", ("reelbase.",)),
-    ("core", ("reelbase.api", "reelbase.dialects", "reelbase.web", "reelbase.uploads.protocols")),
+    ("core", ("reelbase.api", "reelbase.dialects", "reelbase.web", "reelbase.uploads.protocols", "reelbase.edge",
+              "reelbase.client")),
     ("storage", ("reelbase.core", "reelbase.api", "reelbase.dialects", "reelbase.jobs")),
+    ("edge", ("reelbase.api", "reelbase.dialects", "reelbase.web", "reelbase.uploads", "reelbase.client")),
+    ("client", ("reelbase.",)),
 ]
 
 
@@ -50,6 +76,55 @@ def test_layering_rules_hold(package: str, forbidden: tuple[str, ...]) -> None:
     assert offenders == []
 
 
+DIALECTS = sorted(p.name for p in (SRC / "dialects").iterdir() if (p / "__init__.py").is_file())
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+def test_dialect_imports_only_core_edge_and_itself(dialect: str) -> None:
+    allowed = ("reelbase.core", "reelbase.edge", f"reelbase.dialects.{dialect}")
+    offenders = [f"{path.relative_to(SRC)} imports {name}"
+                 for path in _files(f"dialects/{dialect}") for name in _imports(path)
+                 if not any(_within(name, prefix) for prefix in allowed)]
+    assert offenders == []
+
+
+def _surface_of(module: str) -> str | None:
+    """The surface a module belongs to: api, web, uploads (the server's upload protocols), or
+    one dialect (``dialects.<name>``; the dialects package's own ``__init__`` only mounts them)."""
+    parts = module.split(".")
+    if len(parts) >= 2 and parts[1] in ("api", "web", "uploads"):
+        return parts[1]
+    if len(parts) >= 3 and parts[1] == "dialects":
+        return f"dialects.{parts[2]}"
+    return None
+
+
+SURFACES = ["api", "web", "uploads", *(f"dialects.{d}" for d in DIALECTS)]
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_no_surface_imports_another(surface: str) -> None:
+    offenders = []
+    for path in _files(surface.replace(".", "/")):
+        for name in _imports(path):
+            other = _surface_of(name)
+            if other is not None and other != surface:
+                offenders.append(f"{path.relative_to(SRC)} imports {name}")
+    assert offenders == []
+
+
 def test_layering_check_sees_imports() -> None:
     # The checker itself must find imports, or the rules above would pass vacuously.
     assert "reelbase.core.runtime" in _imports(SRC / "app.py")
+
+
+def test_layering_check_resolves_relative_imports() -> None:
+    # routes.py imports its siblings as ``from . import resumable, ...`` and ``from .cors import ...``.
+    found = _imports(SRC / "uploads" / "protocols" / "routes.py")
+    assert {"reelbase.uploads.protocols.resumable", "reelbase.uploads.protocols.cors"} <= found
+
+
+def test_surface_check_sees_every_surface() -> None:
+    # Each surface must hold modules, or a renamed package would make its rule pass vacuously.
+    assert DIALECTS == ["ilos", "integros", "pixop", "sparevideos", "valt"]
+    assert all(_files(surface.replace(".", "/")) for surface in SURFACES)

@@ -7,8 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from reelbase.api.errors import install_error_handlers
-from reelbase.api.links import API_PREFIX
 from reelbase.api.keys import router as keys_router
 from reelbase.api.playback import router as playback_router
 from reelbase.api.projects import router as projects_router
@@ -17,6 +15,8 @@ from reelbase.api.videos import router as videos_router
 from reelbase.api.webhooks import router as webhooks_router
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.dialects import mount_dialects
+from reelbase.edge.errors import install_error_handlers
+from reelbase.edge.links import API_PREFIX
 from reelbase.jobs.queue import JobQueue
 from reelbase.settings import Settings
 from reelbase.uploads.protocols.routes import UploadsCORS

@@ -95,7 +95,7 @@ def worker(
     JobQueue(runtime).run_forever(workers)
 
 
-# -- reelbase upload (issue 4): a tus client for people; the work is in uploads/console.py ----
+# -- reelbase upload: a tus client for people; the work is in client/console.py --------------
 @app.command()
 def upload(
     paths: Annotated[list[Path], typer.Argument(help="Video files to upload")],
@@ -110,7 +110,7 @@ def upload(
                                                     help="Where unfinished uploads are remembered")] = None,
 ) -> None:
     """Upload files over tus with progress bars; run again to resume an interrupted upload."""
-    from reelbase.uploads.console import upload_files
+    from reelbase.client.console import upload_files
 
     if not key:
         console.print("[red]error:[/red] give the API key with --key or REELBASE_API_KEY")

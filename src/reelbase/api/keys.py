@@ -6,16 +6,16 @@ keys; another team's keys, or a teammate's personal ones, are absent (404).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
-from reelbase.api.errors import error_responses
-from reelbase.api.schemas import KeyCreated, KeyPublic, KeysPublic, Strict, iso
+from reelbase.api.schemas import KeyCreated, KeyPublic, KeysPublic, Strict
+from reelbase.edge.errors import error_responses
 from reelbase.core import key_admin
-from reelbase.db.models import ApiKey
+from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
+from reelbase.edge.representations import key_public
 
 router = APIRouter(prefix="/keys", tags=["keys"], responses=error_responses(401, 403))
 
@@ -23,19 +23,6 @@ router = APIRouter(prefix="/keys", tags=["keys"], responses=error_responses(401,
 class KeyCreate(Strict):
     name: str = Field(default="", max_length=key_admin.MAX_NAME)
     type: Literal["user", "organization"] = "user"
-
-
-def key_public(key: ApiKey) -> dict[str, Any]:
-    return {
-        "public_id": key.public_id,
-        "name": key.name,
-        "type": key.key_type,
-        "owner": key.user.email if key.user else None,
-        "created_at": iso(key.created_at),
-        "last_used_at": iso(key.last_used_at),
-        "revoked_at": iso(key.revoked_at),
-        "revoked": key.revoked_at is not None,
-    }
 
 
 @router.get("", summary="The caller's user keys and the team's organization keys", response_model=KeysPublic)

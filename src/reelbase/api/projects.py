@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request, Response
 
-from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
-from reelbase.api.errors import error_responses
-from reelbase.api.links import set_pagination_headers
 from reelbase.api.schemas import Me, ProjectCreate, ProjectPublic, ProjectsPublic, ProjectUpdate, iso, project_public
+from reelbase.edge.errors import error_responses
 from reelbase.core import projects as core_projects
 from reelbase.core.videos import count_team_videos, team_stored_bytes
+from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
+from reelbase.edge.links import set_pagination_headers
 
 # project_public() leaves video_count out where it was not counted; response_model_exclude_unset
 # keeps such a key out instead of sending it as null.

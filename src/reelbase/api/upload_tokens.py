@@ -18,15 +18,15 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reelbase.api.deps import PrincipalDep, RuntimeDep
-from reelbase.api.errors import error_responses
 from reelbase.api.schemas import UploadTokenPublic, iso
+from reelbase.edge.errors import error_responses
 from reelbase.core import upload_tokens
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.upload_tokens import Callback, UploadToken
 from reelbase.core.uploads_signed import MAX_EXPIRES_IN
 from reelbase.core.webhooks import check_webhook_url
+from reelbase.edge.deps import PrincipalDep, RuntimeDep
 
 router = APIRouter(tags=["upload tokens"])
 

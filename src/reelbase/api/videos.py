@@ -6,12 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.orm import Session
 
-from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
-from reelbase.api.errors import error_responses
-from reelbase.api.files import file_response
-from reelbase.api.links import api_base, set_pagination_headers
 from reelbase.api.schemas import (
     ConversionAccepted,
     ConversionRequest,
@@ -25,7 +20,6 @@ from reelbase.api.schemas import (
     VideoUpdate,
     file_responses,
     job_public,
-    video_public,
 )
 from reelbase.core import conversions as core_conversions
 from reelbase.core import processing as core_processing
@@ -36,23 +30,16 @@ from reelbase.core.downloads import asset_download, original_download, stream_fi
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads_single import receive_source
-from reelbase.db.models import Project, Video
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.protocols.content_range import ANSWER_RESPONSES, content_range_upload
-from reelbase.uploads.streams import batched, pull_from_loop
+from reelbase.db.models import Video
+from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
+from reelbase.edge.errors import error_responses
+from reelbase.edge.files import file_response
+from reelbase.edge.links import api_base, set_pagination_headers
+from reelbase.edge.representations import video_json as render
+from reelbase.edge.upload_body import UploadBody
+from reelbase.edge.uploads import ANSWER_RESPONSES, content_range_upload
 
 router = APIRouter(prefix="/videos", tags=["videos"], responses=error_responses(401, 403))
-
-
-def render(db: Session, runtime: Runtime, video: Video) -> dict[str, Any]:
-    project = db.get(Project, video.project_id) if video.project_id else None
-    parent = db.get(Video, video.parent_id) if video.parent_id else None
-    return video_public(
-        video,
-        base=api_base(runtime),
-        project_uuid=project.uuid if project else None,
-        parent_uuid=parent.uuid if parent else None,
-    )
 
 
 @router.post("", status_code=201, summary="Create a video (then upload its source to upload_url)",
@@ -152,31 +139,22 @@ _SOURCE_DOC = dict(
 @router.put("/{video_id}/source", operation_id="put_video_source", **_SOURCE_DOC)  # type: ignore[arg-type]
 @router.post("/{video_id}/source", operation_id="post_video_source", **_SOURCE_DOC)  # type: ignore[arg-type]
 async def upload_source(video_id: str, request: Request, filename: str | None = None) -> dict:
+    # ``filename`` is declared so the OpenAPI document shows it; UploadBody reads it from the query.
     runtime: Runtime = request.app.state.runtime
     principal = await run_in_threadpool(authenticate_request, runtime, request)
     if request.headers.get("content-range"):  # one chunk of a Content-Range upload (issue 4)
         return await content_range_upload(  # type: ignore[return-value]
             request, video_id, actor=principal, render=lambda db, video: render(db, runtime, video)
         )
-    content_type = request.headers.get("content-type", "")
-    declared = request.headers.get("content-length")
-    declared_length = int(declared) if declared and declared.isdigit() else None
-    body = batched(request.stream())
+    body = UploadBody(request)
 
     def work() -> Video:
-        raw = pull_from_loop(body)
-        if content_type.lower().startswith("multipart/"):
-            form = MultipartFile(raw, content_type).open()
-            name = form.filename or form.fields.get("filename") or filename
-            return receive_source(
-                runtime, principal, video_id, chunks=form, filename=name,
-                content_type=form.content_type, declared_length=declared_length,
-            )
-        if declared_length == 0:
+        body.open()
+        if not body.multipart and body.declared_length == 0:
             raise InvalidInput("the request body is empty", field="file")
         return receive_source(
-            runtime, principal, video_id, chunks=raw, filename=filename,
-            content_type=content_type or None, declared_length=declared_length,
+            runtime, principal, video_id, chunks=body.chunks, filename=body.filename,
+            content_type=body.content_type, declared_length=body.declared_length,
         )
 
     video = await run_in_threadpool(work)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Response
 from pydantic import Field
 
-from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
-from reelbase.api.errors import error_responses
-from reelbase.api.schemas import DeliveriesPublic, Strict, WebhookPublic, WebhooksPublic, iso
+from reelbase.api.schemas import DeliveriesPublic, Strict, WebhookPublic, WebhooksPublic
+from reelbase.edge.errors import error_responses
 from reelbase.core import webhooks as core_webhooks
-from reelbase.db.models import WebhookDelivery, WebhookSubscription
+from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
+from reelbase.edge.representations import delivery_public, subscription_public
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=error_responses(401, 403))
 
@@ -20,17 +18,6 @@ class WebhookCreate(Strict):
     url: str = Field(max_length=2000)
     events: list[str] | None = Field(default=None, description=f"any of {', '.join(core_webhooks.EVENTS)} or '*'")
     description: str = Field(default="", max_length=500)
-
-
-def subscription_public(sub: WebhookSubscription, secret: str) -> dict[str, Any]:
-    return {"id": sub.uuid, "url": sub.url, "events": sub.events, "description": sub.description,
-            "active": sub.active, "secret": secret, "created_at": iso(sub.created_at)}
-
-
-def delivery_public(d: WebhookDelivery) -> dict[str, Any]:
-    return {"id": d.message_id, "event": d.event, "state": d.state, "attempts": d.attempts,
-            "last_status": d.last_status, "last_error": d.last_error, "next_attempt_at": iso(d.next_attempt_at),
-            "created_at": iso(d.created_at), "delivered_at": iso(d.delivered_at), "payload": d.payload}
 
 
 @router.post("", status_code=201, summary="Subscribe a URL to events (deliveries signed per Standard Webhooks)",

@@ -2,7 +2,7 @@
 
 Each dialect package exposes ``create_app(runtime) -> FastAPI``: a sub-application with its own
 paths, auth, error bodies and OpenAPI document. Dialects translate and nothing else: they import
-``reelbase.core`` (and ``reelbase.api.files`` for serving bytes), never db, storage, jobs, media
+``reelbase.core`` (and ``reelbase.edge.files`` for serving bytes), never db, storage, jobs, media
 or net (checked by tests/test_layering.py).
 """
 

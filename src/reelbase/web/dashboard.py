@@ -15,10 +15,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from reelbase.api.keys import key_public
-from reelbase.api.schemas import job_public
-from reelbase.api.videos import render as video_json
-from reelbase.api.webhooks import delivery_public, subscription_public
 from reelbase.core import key_admin
 from reelbase.core import projects as core_projects
 from reelbase.core import videos as core_videos
@@ -29,6 +25,13 @@ from reelbase.core.jobs import jobs_for_video
 from reelbase.core.runtime import Runtime
 from reelbase.core.sources import team_upload_limit
 from reelbase.db.models import Video, VideoState
+from reelbase.edge.representations import (
+    delivery_public,
+    job_public,
+    key_public,
+    subscription_public,
+    video_json,
+)
 from reelbase.media import processing_spec as spec
 from reelbase.web.auth import SessionRequired
 from reelbase.web.formats import fmt_duration, fmt_rate, fmt_size

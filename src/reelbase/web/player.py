@@ -21,11 +21,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from reelbase.api.files import file_response
 from reelbase.core import player as core_player
 from reelbase.core.errors import DomainError, NotFound
 from reelbase.core.playback import signed_prefix, signed_stream_download, verify_playback
 from reelbase.db.models import Video, VideoState
+from reelbase.edge.files import file_response
 from reelbase.web.auth import OptionalSession
 from reelbase.web.render import json_error, message, render, runtime_of, static_url
 

@@ -18,9 +18,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from reelbase.api.errors import domain_error_response
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
+from reelbase.edge.errors import domain_error_response
 from reelbase.web.formats import FILTERS
 
 HERE = Path(__file__).parent

@@ -21,13 +21,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reelbase.api.links import API_PREFIX
 from reelbase.core import upload_tokens
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.core.upload_tokens import UploadSlot, UploadToken
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.streams import batched, pull_from_loop
+from reelbase.edge.links import API_PREFIX
+from reelbase.edge.upload_body import UploadBody
 from reelbase.web.render import json_error, message, render, runtime_of
 
 router = APIRouter(include_in_schema=False)
@@ -120,13 +119,12 @@ async def uploader_page(token: str, request: Request) -> Response:
 async def uploader_submit(token: str, request: Request) -> Response:
     """The basic form: one file, streamed into the token's own upload."""
     runtime = runtime_of(request)
-    content_type = request.headers.get("content-type", "")
-    body = batched(request.stream())
+    body = UploadBody(request)
 
     def work() -> UploadToken:
-        form = MultipartFile(pull_from_loop(body), content_type).open()
-        return upload_tokens.upload_with_token(runtime, token, chunks=form, filename=form.filename,
-                                               content_type=form.content_type, title=form.fields.get("title"))
+        body.open(multipart_only=True)
+        return upload_tokens.upload_with_token(runtime, token, chunks=body.chunks, filename=body.filename,
+                                               content_type=body.content_type, title=body.fields.get("title"))
 
     try:
         await run_in_threadpool(upload_tokens.verify_upload_token, runtime, token)

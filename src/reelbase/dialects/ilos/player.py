@@ -10,10 +10,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from reelbase.api.files import file_response
 from reelbase.core.runtime import Runtime
 from reelbase.core.shared_links import check_link_access, find_linked_video, playable_download
 from reelbase.dialects.ilos import urls
+from reelbase.edge.files import file_response
 
 router = APIRouter(tags=["player"], include_in_schema=False)
 

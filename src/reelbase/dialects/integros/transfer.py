@@ -15,7 +15,7 @@ the statuses ResumableJS understands (``errors.RESUMABLE_STATUS``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -31,8 +31,7 @@ from reelbase.core.video_upload_urls import verify_video_upload_url
 from reelbase.dialects.integros.auth import runtime_of
 from reelbase.dialects.integros.errors import domain_failure
 from reelbase.dialects.integros.formats import int_param
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.protocols.common import request_body
+from reelbase.edge.upload_body import UploadBody
 
 router = APIRouter(tags=["upload server"])
 PATHS = ("/upload_chunk", "/upload")
@@ -83,28 +82,22 @@ async def chunk_test(request: Request) -> Response:
 async def receive(request: Request) -> Response:
     """One ResumableJS chunk, or the whole file."""
     runtime = runtime_of(request)
-    content_type = request.headers.get("content-type", "")
-    raw = request_body(request)
+    body = UploadBody(request)
     chunked = [False]
 
     def work() -> dict[str, Any]:
-        params = dict(request.query_params)
-        body: Iterator[bytes] = raw
-        name, ctype = params.get("file_name") or params.get("filename"), content_type or None
-        if content_type.lower().startswith("multipart/"):
-            form = MultipartFile(raw, content_type).open()
-            params = {**form.fields, **params}  # fields sent before the file part
-            name = form.filename or form.fields.get("file_name") or name
-            ctype, body = form.content_type, iter(form)
+        params = body.open(filename_keys=("file_name", "filename")).params  # query, and fields before the file
         chunked[0] = "resumableChunkNumber" in params
         grant = _grant(runtime, params)
         if chunked[0]:
             upload = open_chunked_upload(runtime, grant, _plan(params), video_ref=None)
             status = put_chunk(runtime, grant, upload.id, number=_number(params, "resumableChunkNumber"),
-                               chunks=body, declared_size=int_param(params.get("resumableCurrentChunkSize"),
-                                                                    "resumableCurrentChunkSize"))
+                               chunks=body.chunks,
+                               declared_size=int_param(params.get("resumableCurrentChunkSize"),
+                                                       "resumableCurrentChunkSize"))
         else:
-            status = receive_signed_source(runtime, grant, chunks=body, filename=name, content_type=ctype)
+            status = receive_signed_source(runtime, grant, chunks=body.chunks, filename=body.filename,
+                                           content_type=body.content_type)
         return _answer(params, status)
 
     try:

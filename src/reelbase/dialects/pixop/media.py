@@ -14,7 +14,6 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.api.files import file_response
 from reelbase.core import video_status
 from reelbase.core import videos as core_videos
 from reelbase.core.context import Principal
@@ -24,8 +23,8 @@ from reelbase.core.uploads_single import receive_source
 from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.videos import video_urls
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.streams import batched, pull_from_loop
+from reelbase.edge.files import file_response
+from reelbase.edge.upload_body import UploadBody
 
 router = APIRouter(prefix="/media/v1", tags=["media"])
 
@@ -45,16 +44,12 @@ def _choose_mode(runtime: Runtime, principal: Principal, video_id: str, mode: st
 async def _upload(request: Request, principal: Principal, video_id: str, *, mode: str) -> dict[str, Any]:
     runtime: Runtime = request.app.state.runtime
     video_uuid = await run_in_threadpool(_choose_mode, runtime, principal, video_id, mode)
-    content_type = request.headers.get("content-type", "")
-    declared = request.headers.get("content-length")
-    declared_length = int(declared) if declared and declared.isdigit() else None
-    body = batched(request.stream())
+    body = UploadBody(request)
 
     def work() -> None:
-        form = MultipartFile(pull_from_loop(body), content_type).open()
-        receive_source(runtime, principal, video_uuid, chunks=form,
-                       filename=form.filename or form.fields.get("filename"), content_type=form.content_type,
-                       declared_length=declared_length)
+        body.open(multipart_only=True)
+        receive_source(runtime, principal, video_uuid, chunks=body.chunks, filename=body.filename,
+                       content_type=body.content_type, declared_length=body.declared_length)
 
     await run_in_threadpool(work)
     with runtime.session() as db:

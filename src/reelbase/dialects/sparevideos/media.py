@@ -9,7 +9,6 @@ import dataclasses
 
 from fastapi import APIRouter, Request, Response
 
-from reelbase.api.files import file_response
 from reelbase.core import playback
 from reelbase.core import thumbnails as core_thumbs
 from reelbase.core.downloads import asset_download
@@ -17,6 +16,7 @@ from reelbase.dialects.sparevideos.auth import DbDep, RuntimeDep
 from reelbase.dialects.sparevideos.errors import NOT_FOUND, SpareError
 from reelbase.dialects.sparevideos.files import parse_thumbnail_name
 from reelbase.dialects.sparevideos.links import thumbnail_list
+from reelbase.edge.files import file_response
 
 router = APIRouter()
 CACHE = "public, max-age=3600"

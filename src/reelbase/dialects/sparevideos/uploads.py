@@ -39,8 +39,7 @@ from reelbase.dialects.sparevideos.errors import (
     SpareError,
 )
 from reelbase.dialects.sparevideos.links import UPLOAD_SERVER, upload_server
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.streams import batched, pull_from_loop
+from reelbase.edge.upload_body import UploadBody
 
 router = APIRouter()
 MIN_UPLOAD_WINDOW = 3600  # the upload token outlives a short-lived initiate token
@@ -84,23 +83,20 @@ def _grant(runtime: Any, signed: SignedRequest) -> UploadGrant:
 @router.post(UPLOAD_SERVER, summary="Step 2: upload the file (multipart 'file') or fetch 'remote_file'")
 async def upload(request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
-    ctype = request.headers.get("content-type", "")
     params: dict[str, Any] = dict(request.query_params)
-    if ctype.lower().startswith("multipart/"):
-        body = batched(request.stream())
+    body = UploadBody(request)
+    if body.multipart:
 
         def work() -> dict[str, Any]:
-            form = MultipartFile(pull_from_loop(body), ctype)
             try:
-                form.open()
+                body.open()
             except InvalidInput:
-                if not form.fields.get("remote_file"):
+                if not body.fields.get("remote_file"):
                     raise SpareError(UPLOAD_NOT_EXECUTED, "send a 'file' or a 'remote_file'") from None
-                return _remote(runtime, {**form.fields, **params})
-            signed = _verify_upload_token(runtime, {**form.fields, **params})
-            grant = _grant(runtime, signed)
-            receive_signed_source(runtime, grant, chunks=form, filename=form.filename or form.fields.get("filename"),
-                                  content_type=form.content_type)
+                return _remote(runtime, body.params)
+            signed = _verify_upload_token(runtime, body.params)
+            receive_signed_source(runtime, _grant(runtime, signed), chunks=body.chunks, filename=body.filename,
+                                  content_type=body.content_type)
             return {"status": "success", "code": signed.claims.get("code")}
 
         return await run_in_threadpool(work)

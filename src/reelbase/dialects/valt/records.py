@@ -12,14 +12,12 @@ refused with 409 and the current offset; a repeated chunk changes nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from reelbase.api.files import file_response
 from reelbase.core import recordings
 from reelbase.core.context import Principal
 from reelbase.core.downloads import original_download
@@ -35,8 +33,8 @@ from reelbase.dialects.valt.schemas import (
     record_fields,
     record_json,
 )
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.streams import batched, pull_from_loop
+from reelbase.edge.files import file_response
+from reelbase.edge.upload_body import UploadBody
 
 router = APIRouter(prefix="/api/v3", tags=["records"])
 
@@ -102,21 +100,20 @@ def _apply_fields(runtime: Runtime, principal: Principal, record_id: str, video_
 
 
 def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid: str, *, header: str | None,
-             content_type: str, raw: Iterator[bytes], filename: str | None, declared: int | None) -> int | None:
+             body: UploadBody) -> int | None:
     """Store the request's bytes; the stored offset while chunks are missing, None once complete."""
     span = parse_content_range(header) if header is not None else None  # refuse a bad header before reading
-    body, name, ctype = raw, filename, content_type or None
-    if content_type.lower().startswith("multipart/"):
-        form = MultipartFile(raw, content_type).open()
-        _apply_fields(runtime, principal, record_id, video_uuid, nest_form(form.fields))
-        body, name, ctype = iter(form), form.filename or form.fields.get("filename") or name, form.content_type
+    body.open()
+    if body.multipart:
+        _apply_fields(runtime, principal, record_id, video_uuid, nest_form(body.fields))
     if span is None:
-        receive_source(runtime, principal, video_uuid, chunks=body, filename=name, content_type=ctype,
-                       declared_length=declared if not content_type.lower().startswith("multipart/") else None)
+        receive_source(runtime, principal, video_uuid, chunks=body.chunks, filename=body.filename,
+                       content_type=body.content_type,
+                       declared_length=None if body.multipart else body.declared_length)
         return None
     start, end, total = span
     status = receive_range(runtime, principal, video_ref=video_uuid, start=start, end=end, total=total,
-                           chunks=body, filename=name, content_type=ctype)
+                           chunks=body.chunks, filename=body.filename, content_type=body.content_type)
     return None if status.complete else status.offset
 
 
@@ -127,12 +124,8 @@ async def upload_video(record_id: str, video_id: str, request: Request, principa
                        runtime: RuntimeDep) -> Response:
     video_uuid = await run_in_threadpool(_locate, runtime, principal, record_id, video_id)
     header = request.headers.get("content-range")
-    declared = request.headers.get("content-length")
-    raw = pull_from_loop(batched(request.stream()))
     offset = await run_in_threadpool(
-        _receive, runtime, principal, record_id, video_uuid, header=header,
-        content_type=request.headers.get("content-type", ""), raw=raw, filename=request.query_params.get("filename"),
-        declared=int(declared) if declared and declared.isdigit() else None)
+        _receive, runtime, principal, record_id, video_uuid, header=header, body=UploadBody(request))
     recording = await run_in_threadpool(_recording, runtime, principal, record_id)
     body = record_json(recording, url=download_url(runtime, recording.id, video_uuid))
     headers: dict[str, str] = {}

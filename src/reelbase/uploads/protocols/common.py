@@ -1,27 +1,20 @@
-"""What the upload surfaces share: who is asking (API key or signed URL), the request body as a
-sync iterator for the engine's worker thread, the upload's JSON shape, and error responses that
-keep the native error body and add what a resuming client needs (the current offset).
+"""What the upload protocols share: who is asking (API key or signed URL) and their numeric
+headers. The upload's JSON and error answers are in ``reelbase.edge.uploads``, since the native
+source route answers with them too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Annotated, Any
+from collections.abc import Mapping
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from reelbase.api.deps import authenticate_request
-from reelbase.api.errors import error_body
-from reelbase.api.links import API_PREFIX
-from reelbase.core.errors import DomainError, InvalidInput, Unauthenticated
+from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import Actor, UploadState, UploadStatus
-from reelbase.core.uploads_io import OffsetMismatch
+from reelbase.core.uploads import Actor
 from reelbase.core.uploads_signed import verify_signed_upload
-from reelbase.uploads.streams import batched, pull_from_loop
+from reelbase.edge.deps import authenticate_request
 
 SIGNED_PARAMS = ("token", "expires_at", "sign")
 
@@ -51,11 +44,6 @@ async def resolve_actor(request: Request, params: Mapping[str, str] | None = Non
     return await run_in_threadpool(resolve_actor_sync, runtime_of(request), request, params)
 
 
-def request_body(request: Request) -> Iterator[bytes]:
-    """The body, pulled from the event loop by the worker thread that consumes it."""
-    return pull_from_loop(batched(request.stream()))
-
-
 def header_int(request: Request, name: str) -> int | None:
     """A non-negative integer header, None when absent; InvalidInput when malformed."""
     value = request.headers.get(name)
@@ -65,67 +53,3 @@ def header_int(request: Request, name: str) -> int | None:
     if not value.isdigit() or len(value) > 18:
         raise InvalidInput(f"{name} must be a non-negative integer below 10^18, not {value[:40]!r}", field=name)
     return int(value)
-
-
-def upload_url(runtime: Runtime, upload_id: str, query: str = "") -> str:
-    base = f"{runtime.settings.public_url}{API_PREFIX}/uploads/{upload_id}"
-    return f"{base}?{query}" if query else base
-
-
-class UploadPublic(BaseModel):
-    """What :func:`upload_json` answers, for /openapi.json (extra="allow": a key missing here is
-    still sent, never dropped)."""
-
-    model_config = ConfigDict(extra="allow")
-    id: str
-    protocol: str = Field(description="single, content_range, resumable, tus, url or signed")
-    state: UploadState
-    offset: int = Field(description="Bytes stored so far")
-    length: int | None = Field(description="The file's size, when known")
-    progress: int = Field(description="0-100; 100 only once the file is committed to its video")
-    expires_at: Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-    video: str = Field(description="The video's id")
-    video_url: str
-    filename: str | None
-    error: str | None
-    error_code: str | None
-    url: str = Field(description="This upload's state (GET)")
-
-
-def upload_json(runtime: Runtime, status: UploadStatus) -> dict[str, Any]:
-    return {
-        "id": status.id,
-        "protocol": status.protocol,
-        "state": status.state,
-        "offset": status.offset,
-        "length": status.length,
-        "progress": status.progress,
-        "expires_at": status.expires_at.isoformat().replace("+00:00", "Z"),
-        "video": status.video_uuid,
-        "video_url": f"{runtime.settings.public_url}{API_PREFIX}/videos/{status.video_uuid}",
-        "filename": status.filename,
-        "error": status.error,
-        "error_code": status.metadata.get("error_code"),
-        "url": upload_url(runtime, status.id),
-    }
-
-
-def error_response(
-    exc: DomainError, *, status: int | None = None, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """The native error body for ``exc`` (plus ``offset`` for an offset mismatch), optionally
-    under another status (for protocols whose clients read status codes their own way)."""
-    code = status or exc.status
-    body = error_body(code, exc.code, exc.message, exc.field)
-    if "limit" in exc.details:
-        body["error"]["limit"] = exc.details["limit"]
-    extra: dict[str, str] = {}
-    if isinstance(exc, Unauthenticated):
-        extra["WWW-Authenticate"] = 'Bearer realm="reelbase"'
-    if isinstance(exc, OffsetMismatch):
-        body["error"]["offset"] = exc.offset
-        extra["Upload-Offset"] = str(exc.offset)
-        if exc.offset:
-            extra["Range"] = f"bytes=0-{exc.offset - 1}"
-    extra.update(headers or {})
-    return JSONResponse(body, status_code=code, headers=extra)

@@ -17,27 +17,21 @@ the query), which names the upload itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from reelbase.api.errors import error_responses
+from reelbase.edge.errors import error_responses
 from reelbase.core.errors import DomainError, InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import Actor, UploadGrant
 from reelbase.core.uploads_chunks import ChunkPlan, has_chunk, open_chunked_upload, put_chunk
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.protocols.common import (
-    UploadPublic,
-    error_response,
-    request_body,
-    resolve_actor_sync,
-    runtime_of,
-    upload_json,
-)
+from reelbase.edge.upload_body import UploadBody
+from reelbase.edge.uploads import UploadPublic, error_response, upload_json
+from reelbase.uploads.protocols.common import resolve_actor_sync, runtime_of
 
 router = APIRouter(prefix="/uploads", tags=["uploads: ResumableJS"])
 _STATUS_FOR_RESUMABLE = {422: 400, 413: 400, 410: 404, 423: 503}
@@ -112,19 +106,13 @@ async def resumable_test(request: Request) -> Response:
              response_model=ChunkAccepted, responses=_ERRORS)
 async def resumable_chunk(request: Request) -> Response:
     runtime = runtime_of(request)
-    content_type = request.headers.get("content-type", "")
-    raw = request_body(request)
+    body = UploadBody(request)
 
     def work() -> dict:
-        params = dict(request.query_params)
-        body: Iterator[bytes] = raw
-        if content_type.lower().startswith("multipart/"):
-            form = MultipartFile(raw, content_type).open()
-            params = {**form.fields, **params}  # fields that came before the file part
-            body = iter(form)
+        params = body.open().params  # the query, and fields that came before the file part
         actor, upload_id, _ = _session(runtime, request, params)
         status = put_chunk(
-            runtime, actor, upload_id, number=_int(params, "resumableChunkNumber") or 0, chunks=body,
+            runtime, actor, upload_id, number=_int(params, "resumableChunkNumber") or 0, chunks=body.chunks,
             declared_size=_int(params, "resumableCurrentChunkSize", required=False),
         )
         return {**upload_json(runtime, status), "complete": status.complete}

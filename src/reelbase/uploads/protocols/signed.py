@@ -12,32 +12,22 @@ upload; each with a message.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelbase.api.deps import PrincipalDep, RuntimeDep
-from reelbase.api.errors import error_responses
-from reelbase.api.links import API_PREFIX
-from reelbase.api.schemas import VideoPublic
-from reelbase.api.videos import render
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import UploadGrant, UploadStatus
 from reelbase.core.uploads_signed import DEFAULT_EXPIRES_IN, create_signed_upload, verify_signed_upload
 from reelbase.core.uploads_single import parse_content_range, receive_range, receive_signed_source
-from reelbase.uploads.multipart import MultipartFile
-from reelbase.uploads.protocols.common import (
-    SIGNED_PARAMS,
-    UploadPublic,
-    error_response,
-    request_body,
-    runtime_of,
-    upload_json,
-)
-from reelbase.uploads.protocols.content_range import ANSWER_RESPONSES, answer
+from reelbase.edge.deps import PrincipalDep, RuntimeDep
+from reelbase.edge.errors import error_responses
+from reelbase.edge.links import API_PREFIX
+from reelbase.edge.representations import VideoPublic, video_json
+from reelbase.edge.upload_body import UploadBody
+from reelbase.edge.uploads import ANSWER_RESPONSES, UploadPublic, answer, error_response, upload_json
+from reelbase.uploads.protocols.common import SIGNED_PARAMS, runtime_of
 
 router = APIRouter(prefix="/uploads", tags=["uploads: signed URLs"])
 
@@ -98,30 +88,24 @@ _SIGNED_DOC = dict(
 @router.post("/signed", operation_id="post_signed_upload", **_SIGNED_DOC)  # type: ignore[arg-type]
 async def signed_upload(request: Request) -> Response:
     runtime = runtime_of(request)
-    content_type = request.headers.get("content-type", "")
     content_range = request.headers.get("content-range")
-    raw = request_body(request)
+    body = UploadBody(request)
 
     def work() -> UploadStatus:
-        params = dict(request.query_params)
-        body: Iterator[bytes] = raw
-        name, ctype = params.get("filename"), content_type or None
-        if content_type.lower().startswith("multipart/"):
-            form = MultipartFile(raw, content_type).open()
-            params = {**form.fields, **params}
-            name, ctype, body = form.filename or form.fields.get("filename") or name, form.content_type, iter(form)
-        grant = _grant(runtime, params)
+        body.open()
+        grant = _grant(runtime, body.params)
         if content_range:
             start, end, total = parse_content_range(content_range)
-            return receive_range(runtime, grant, video_ref=None, start=start, end=end, total=total, chunks=body,
-                                 filename=name, content_type=ctype)
-        return receive_signed_source(runtime, grant, chunks=body, filename=name, content_type=ctype)
+            return receive_range(runtime, grant, video_ref=None, start=start, end=end, total=total,
+                                 chunks=body.chunks, filename=body.filename, content_type=body.content_type)
+        return receive_signed_source(runtime, grant, chunks=body.chunks, filename=body.filename,
+                                     content_type=body.content_type)
 
     try:
         status = await run_in_threadpool(work)
     except DomainError as exc:
         return error_response(exc)
-    return answer(request, status, lambda db, video: render(db, runtime, video))
+    return answer(request, status, lambda db, video: video_json(db, runtime, video))
 
 
 

@@ -25,7 +25,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.api.errors import error_responses
+from reelbase.edge.errors import error_responses
 from reelbase.core.errors import DomainError, InvalidInput
 from reelbase.core.uploads import (
     UploadGrant,
@@ -37,15 +37,9 @@ from reelbase.core.uploads import (
 from reelbase.core.uploads_ending import terminate_upload
 from reelbase.core.uploads_io import CHECKSUM_ALGORITHMS, Checksum
 from reelbase.core.uploads_signed import claim_signed_upload
-from reelbase.uploads.protocols.common import (
-    error_response,
-    header_int,
-    request_body,
-    resolve_actor,
-    runtime_of,
-    signed_params,
-    upload_url,
-)
+from reelbase.edge.upload_body import request_chunks
+from reelbase.edge.uploads import error_response, upload_url
+from reelbase.uploads.protocols.common import header_int, resolve_actor, runtime_of, signed_params
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination"
@@ -205,7 +199,7 @@ async def _patch(request: Request, actor: Any, upload_id: str, *, offset: int) -
     length = header_int(request, "upload-length")
     content_length = header_int(request, "content-length")
     return await run_in_threadpool(
-        write_chunk, runtime_of(request), actor, upload_id, offset=offset, chunks=request_body(request),
+        write_chunk, runtime_of(request), actor, upload_id, offset=offset, chunks=request_chunks(request),
         length=length, checksum=checksum, content_length=content_length,
     )
 

@@ -13,12 +13,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelbase.api.deps import PrincipalDep, RuntimeDep
-from reelbase.api.errors import error_responses
 from reelbase.core.errors import DomainError
 from reelbase.core.uploads import get_upload
 from reelbase.core.uploads_url import start_url_import
-from reelbase.uploads.protocols.common import UploadPublic, error_response, resolve_actor, runtime_of, upload_json
+from reelbase.edge.deps import PrincipalDep, RuntimeDep
+from reelbase.edge.errors import error_responses
+from reelbase.edge.uploads import UploadPublic, error_response, upload_json
+from reelbase.uploads.protocols.common import resolve_actor, runtime_of
 
 router = APIRouter(prefix="/uploads", tags=["uploads: by URL"])
 

@@ -20,7 +20,7 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from reelbase.uploads.client import DEFAULT_CHUNK, ResumeStore, TusUploader, UploadError, UploadResult
+from reelbase.client.tus import DEFAULT_CHUNK, ResumeStore, TusUploader, UploadError, UploadResult
 
 
 def _bars(console: Console) -> Progress:

@@ -1,5 +1,5 @@
 """Serving a stored file over HTTP: HEAD, Range (206/416), ETag/If-None-Match (304),
-Content-Disposition. Shared by the native API and the dialects that serve downloads."""
+Content-Disposition. Shared by every surface that serves downloads (native API, dialects, pages)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dependencies shared by the native API routes: runtime, session, authenticated principal."""
+"""Request dependencies every surface may use: runtime, session, authenticated principal."""
 
 from __future__ import annotations
 

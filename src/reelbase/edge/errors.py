@@ -1,4 +1,5 @@
-"""The native API's one error shape: {"error": {"code": ..., "status": ..., "message": ...}}."""
+"""The native API's one error shape: {"error": {"code": ..., "status": ..., "message": ...}}; the
+upload protocols and the page scripts answer with it too."""
 
 from __future__ import annotations
 

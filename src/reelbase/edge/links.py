@@ -1,4 +1,5 @@
-"""Absolute URLs and pagination headers for the native API."""
+"""Absolute URLs under the native API's prefix (which the upload protocols and pages also link to)
+and its pagination headers."""
 
 from __future__ import annotations
 

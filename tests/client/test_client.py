@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from reelbase.cli import app
+from reelbase.client.tus import ResumeStore, TusUploader, UploadError
 from reelbase.db.models import UploadSession, Video
-from reelbase.uploads.client import ResumeStore, TusUploader, UploadError
 from tests.conftest import Account, LiveServer
 
 MiB = 1 << 20
@@ -65,7 +65,7 @@ def test_cli_upload_resumes_after_ctrl_c(live: LiveServer, alice: Account, clip:
 
 def test_cli_upload_ctrl_c_exits_130_and_keeps_state(live: LiveServer, alice: Account, clip: Path,
                                                      tmp_path: Path) -> None:
-    from reelbase.uploads.console import upload_files
+    from reelbase.client.console import upload_files
 
     class Interrupting(TusUploader):
         def _send(self, *args, **kwargs):  # type: ignore[no-untyped-def]
