@@ -45,15 +45,13 @@ def principal_for_token(runtime: Runtime, token: str) -> Principal:
     token = token.strip()
     if not token:
         raise ValtError(401, NO_TOKEN)
-    with runtime.session() as db:
-        try:
-            if _looks_like_jwt(token):
+    try:
+        if _looks_like_jwt(token):
+            with runtime.session() as db:
                 return tokens.authenticate_token(db, token, server_secret=runtime.secret_key)
-            principal = accounts.authenticate_secret(db, token)
-            db.commit()  # last_used_at
-            return principal
-        except Unauthenticated:
-            raise ValtError(401, BAD_CREDENTIALS) from None
+        return accounts.authenticate_api_key(runtime, token)
+    except Unauthenticated:
+        raise ValtError(401, BAD_CREDENTIALS) from None
 
 
 _QUERY_TOKEN = APIKeyQuery(name="access_token", auto_error=False,
