@@ -45,7 +45,6 @@ def list_keys(db: DbDep, principal: PrincipalDep) -> dict:
 @router.post("", status_code=201, summary="Create a key; its secret is in this answer only")
 def create_key(body: KeyCreate, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     issued = key_admin.issue_key(db, principal, name=body.name, key_type=body.type, server_secret=runtime.secret_key)
-    db.commit()
     return {**key_public(issued.api_key), "secret": issued.secret}
 
 
@@ -57,5 +56,4 @@ def get_key(public_id: str, db: DbDep, principal: PrincipalDep) -> dict:
 @router.delete("/{public_id}", status_code=204, summary="Revoke a key: it stops working at once")
 def revoke_key(public_id: str, db: DbDep, principal: PrincipalDep) -> Response:
     key_admin.revoke_key(db, principal, public_id)
-    db.commit()
     return Response(status_code=204)

@@ -16,7 +16,6 @@ router = APIRouter(tags=["projects"])
 @router.post("/projects", status_code=201)
 def create_project(body: ProjectCreate, db: DbDep, principal: PrincipalDep) -> dict:
     project = core_projects.create_project(db, principal, name=body.name, description=body.description)
-    db.commit()
     return project_public(project, video_count=0)
 
 
@@ -50,14 +49,12 @@ def get_project(project_id: str, db: DbDep, principal: PrincipalDep) -> dict:
 def update_project(project_id: str, body: ProjectUpdate, db: DbDep, principal: PrincipalDep) -> dict:
     project = core_projects.get_project(db, principal, project_id)
     core_projects.update_project(db, project, body.model_dump(exclude_unset=True))
-    db.commit()
     return project_public(project, video_count=core_projects.count_project_videos(db, project))
 
 
 @router.delete("/projects/{project_id}", status_code=204)
 def delete_project(project_id: str, db: DbDep, principal: PrincipalDep) -> Response:
     core_projects.delete_project(db, core_projects.get_project(db, principal, project_id))
-    db.commit()
     return Response(status_code=204)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, NotFound
-from reelbase.core.projects import create_project, get_project, update_project
+from reelbase.core.projects import add_project, change_project, get_project
 from reelbase.core.videos import create_video, find_video, update_video
 from reelbase.db.models import Project, Video
 
@@ -61,7 +61,7 @@ def create_recording(
 ) -> Recording:
     """A new recording named ``name`` holding one video (state ``created``) that awaits its file.
     The caller commits."""
-    project = create_project(db, principal, name=name)
+    project = add_project(db, principal, name=name)
     create_video(
         db, principal, default_quota_videos=default_quota_videos, title=project.name, project_ref=project.uuid,
         template_fields=template_fields,
@@ -106,7 +106,7 @@ def update_recording(
     changes: dict[str, Any] = {}
     if name is not None and video.project_id is not None:
         project = db.get_one(Project, video.project_id)
-        update_project(db, project, {"name": name})
+        change_project(db, project, {"name": name})
         changes["title"] = project.name
     if template_fields is not None:
         changes["template_fields"] = {**video.template_fields, **template_fields}
