@@ -131,7 +131,7 @@ def _make_videos(live: LiveServer, acct: Account, count: int) -> list[str]:
     with live.runtime.session() as db:
         principal = accounts.authenticate_public_id(db, acct.public_id)
         if count < 10:
-            made = [videos.create_video(db, principal, default_quota_videos=10**6) for _ in range(count)]
+            made = [videos.add_video(db, principal, settings=live.runtime.settings) for _ in range(count)]
         else:
             made = [Video(team_id=principal.team_id, user_id=principal.user.id) for _ in range(count)]
             db.add_all(made)

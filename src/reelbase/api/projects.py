@@ -8,6 +8,7 @@ from reelbase.api.deps import DbDep, PrincipalDep, RuntimeDep
 from reelbase.api.links import set_pagination_headers
 from reelbase.api.schemas import ProjectCreate, ProjectUpdate, iso, project_public
 from reelbase.core import projects as core_projects
+from reelbase.core.accounts import team_limits
 from reelbase.core.videos import count_team_videos, team_stored_bytes
 
 router = APIRouter(tags=["projects"])
@@ -61,16 +62,16 @@ def delete_project(project_id: str, db: DbDep, principal: PrincipalDep) -> Respo
 @router.get("/me", tags=["account"])
 def me(db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     team = principal.team
-    settings = runtime.settings
+    limits = team_limits(runtime.settings, team)
     return {
         "user": {"id": principal.user.uuid, "email": principal.user.email, "name": principal.user.name},
         "team": {
             "id": team.uuid,
             "name": team.name,
             "limits": {
-                "quota_bytes": team.quota_bytes or settings.default_quota_bytes,
-                "quota_videos": team.quota_videos or settings.default_quota_videos,
-                "max_upload_bytes": team.max_upload_bytes or settings.max_upload_bytes,
+                "quota_bytes": limits.quota_bytes,
+                "quota_videos": limits.quota_videos,
+                "max_upload_bytes": limits.max_upload_bytes,
             },
             "usage": {
                 "stored_bytes": team_stored_bytes(db, team.id),

@@ -27,6 +27,7 @@ from reelbase.db.models import ApiKey, KeyType, Membership, Team, User, utcnow
 
 if TYPE_CHECKING:
     from reelbase.core.runtime import Runtime
+    from reelbase.settings import Settings
 
 _hasher = PasswordHasher()
 SECRET_PREFIX = "rb_"
@@ -236,6 +237,24 @@ def set_banned(db: Session, *, email: str, banned: bool) -> User:
     user = get_user_by_email(db, email)
     user.banned = banned
     return user
+
+
+@dataclass(frozen=True)
+class TeamLimits:
+    """A team's limits in force: its own where set, else the server's defaults."""
+
+    quota_bytes: int  # all stored bytes of the team's videos
+    quota_videos: int  # number of videos
+    max_upload_bytes: int  # size of one upload
+
+
+def team_limits(settings: Settings, team: Team) -> TeamLimits:
+    """The one place a team's unset limits fall back to the server's defaults."""
+    return TeamLimits(
+        quota_bytes=team.quota_bytes or settings.default_quota_bytes,
+        quota_videos=team.quota_videos or settings.default_quota_videos,
+        max_upload_bytes=team.max_upload_bytes or settings.max_upload_bytes,
+    )
 
 
 def set_team_limits(

@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, NotFound
 from reelbase.core.projects import add_project, change_project, get_project
-from reelbase.core.videos import create_video, find_video, update_video
+from reelbase.core.videos import add_video, change_video, find_video
 from reelbase.db.models import Project, Video
+from reelbase.settings import Settings
 
 MAX_SHARES = 1000
 
@@ -54,20 +55,21 @@ def create_recording(
     principal: Principal,
     *,
     name: str,
-    default_quota_videos: int,
+    settings: Settings,
     template_fields: dict[str, Any] | None = None,
     shared_user_ids: list[Any] | None = None,
     shared_group_ids: list[Any] | None = None,
 ) -> Recording:
-    """A new recording named ``name`` holding one video (state ``created``) that awaits its file.
-    The caller commits."""
+    """A new recording named ``name`` holding one video (state ``created``) that awaits its file,
+    committed together."""
     project = add_project(db, principal, name=name)
-    create_video(
-        db, principal, default_quota_videos=default_quota_videos, title=project.name, project_ref=project.uuid,
+    add_video(
+        db, principal, settings=settings, title=project.name, project_ref=project.uuid,
         template_fields=template_fields,
         shared_user_ids=_check_ids(shared_user_ids, field="share.users"),
         shared_group_ids=_check_ids(shared_group_ids, field="share.groups"),
     )
+    db.commit()
     return recording_of(db, project)
 
 
@@ -102,7 +104,7 @@ def update_recording(
     shared_group_ids: list[Any] | None = None,
 ) -> Video:
     """Change what was given (None leaves a value as it is): the recording's name (and the
-    video's title with it), the video's template fields and extra shares. The caller commits."""
+    video's title with it), the video's template fields and extra shares; committed once."""
     changes: dict[str, Any] = {}
     if name is not None and video.project_id is not None:
         project = db.get_one(Project, video.project_id)
@@ -114,4 +116,7 @@ def update_recording(
         changes["shared_user_ids"] = _check_ids(shared_user_ids, field="share.users")
     if shared_group_ids is not None:
         changes["shared_group_ids"] = _check_ids(shared_group_ids, field="share.groups")
-    return update_video(db, principal, video, changes) if changes else video
+    if changes:
+        change_video(db, principal, video, changes)
+    db.commit()
+    return video

@@ -55,7 +55,7 @@ from reelbase.core.uploads_io import (
 from reelbase.core.uploads_io import staged_size as read_staged_size
 from reelbase.core.uploads_lock import UploadLocked, upload_lock
 from reelbase.core.uploads_status import Actor, UploadGone, UploadGrant, UploadState, UploadStatus, status_of
-from reelbase.core.videos import create_video, find_video, video_prefix
+from reelbase.core.videos import add_video, find_video, video_prefix
 from reelbase.db.models import Team, UploadSession, Video, VideoState, utcnow
 from reelbase.storage.base import BlobInfo
 from reelbase.storage.resumable import Staged
@@ -104,8 +104,8 @@ def create_upload(
             if video.state not in REUPLOADABLE:
                 raise Conflict(f"video {video.uuid} already has a source (state {video.state})")
         else:
-            video = create_video(
-                db, principal, default_quota_videos=runtime.settings.default_quota_videos,
+            video = add_video(
+                db, principal, settings=runtime.settings,
                 title=title or filename or "", project_ref=project, original_filename=filename,
             )
         video.state = VideoState.uploading.value

@@ -57,9 +57,8 @@ async def initiate(request: Request) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         principal = signed.principal
         with runtime.session() as db:
-            video = core_videos.create_video(db, principal, default_quota_videos=runtime.settings.default_quota_videos,
+            video = core_videos.create_video(db, principal, settings=runtime.settings,
                                              options={"defer_conversion": True})
-            db.commit()
             uuid, code = video.uuid, video.token
         remaining = int(float(signed.claims["expires"]) - time.time())
         upload = create_signed_upload(runtime, principal, uuid,
@@ -164,7 +163,6 @@ async def conversion(request: Request) -> dict[str, Any]:
             except Conflict as exc:
                 raise SpareError(NOT_CONVERTED, f"file not converted: {exc.message}; try again once it is "
                                  "uploaded and processed", 409) from None
-            db.commit()
             return {"status": "success", "code": video.token}
 
     return await run_in_threadpool(work)

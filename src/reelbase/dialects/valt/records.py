@@ -67,11 +67,9 @@ async def login(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
 
 def _create(runtime: Runtime, principal: Principal, fields: RecordFields) -> recordings.Recording:
     with runtime.session() as db:
-        recording = recordings.create_recording(
-            db, principal, name=fields.name or "", default_quota_videos=runtime.settings.default_quota_videos,
+        return recordings.create_recording(
+            db, principal, name=fields.name or "", settings=runtime.settings,
             template_fields=fields.template, shared_user_ids=fields.users, shared_group_ids=fields.groups)
-        db.commit()
-        return recording
 
 
 @router.post("/records/create-upload", summary="Create a record with one video awaiting its file", **_JSON_BODY)
@@ -98,7 +96,6 @@ def _apply_fields(runtime: Runtime, principal: Principal, record_id: str, video_
         video = recordings.find_recording_video(db, principal, record_id, video_uuid)
         recordings.update_recording(db, principal, video, name=fields.name or None, template_fields=fields.template,
                                     shared_user_ids=fields.users, shared_group_ids=fields.groups)
-        db.commit()
 
 
 def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid: str, *, header: str | None,
