@@ -16,7 +16,7 @@ from fastapi.security import APIKeyQuery
 from sqlalchemy.orm import Session
 
 from reelbase.core import accounts, tokens
-from reelbase.core.account_settings import select_team
+from reelbase.core.account_settings import log_in
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
@@ -69,12 +69,9 @@ def login_token(runtime: Runtime, *, username: str, password: str) -> tokens.Iss
     a wrong email or password)."""
     with runtime.session() as db:
         try:
-            user = accounts.verify_password(db, email=username, password=password)
+            return log_in(db, email=username, password=password, server_secret=runtime.secret_key)
         except Unauthenticated:
             raise ValtError(401, BAD_CREDENTIALS) from None
-        issued = tokens.issue_token(db, user=user, team=select_team(db, user, None), server_secret=runtime.secret_key)
-        db.commit()
-        return issued
 
 
 TokenPrincipal = Annotated[Principal, Depends(access_token)]
