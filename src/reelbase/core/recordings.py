@@ -8,6 +8,7 @@ the native API and the other dialects see them. No tables of its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, NotFound
 from reelbase.core.projects import add_project, change_project, get_project
+from reelbase.core.runtime import Runtime
+from reelbase.core.uploads_single import receive_range, receive_source
 from reelbase.core.videos import add_video, change_video, find_video
 from reelbase.db.models import Project, Video
 from reelbase.settings import Settings
@@ -29,6 +32,16 @@ class Recording:
     id: str  # the project's UUID
     name: str
     video_ids: list[str]  # UUIDs, oldest first
+
+
+@dataclass(frozen=True)
+class RecordingChanges:
+    """What an upload may change on its recording before the file (None: left as it is)."""
+
+    name: str | None = None
+    template_fields: dict[str, Any] | None = None
+    shared_user_ids: list[Any] | None = None
+    shared_group_ids: list[Any] | None = None
 
 
 def _check_ids(values: Any, *, field: str) -> list[int | str]:
@@ -120,3 +133,42 @@ def update_recording(
         change_video(db, principal, video, changes)
     db.commit()
     return video
+
+
+def receive_recording_file(
+    runtime: Runtime,
+    principal: Principal,
+    *,
+    recording_ref: str,
+    video_ref: str,
+    chunks: Iterable[bytes],
+    filename: str | None,
+    content_type: str | None,
+    span: tuple[int, int, int] | None = None,
+    declared_length: int | None = None,
+    changes: RecordingChanges | None = None,
+) -> int | None:
+    """Store the file of a recording's video: the whole file, or the Content-Range chunk
+    ``span`` (start, inclusive end, total). ``changes`` carried by the request are committed
+    first, so they stand even while chunks are still missing. Returns the stored offset while
+    chunks are missing, None once the file is complete. Runs in a worker thread."""
+    video_uuid = find_video_uuid(runtime, principal, recording_ref, video_ref)
+    if changes is not None:
+        with runtime.session() as db:
+            video = find_recording_video(db, principal, recording_ref, video_uuid)
+            update_recording(db, principal, video, name=changes.name, template_fields=changes.template_fields,
+                             shared_user_ids=changes.shared_user_ids, shared_group_ids=changes.shared_group_ids)
+    if span is None:
+        receive_source(runtime, principal, video_uuid, chunks=chunks, filename=filename, content_type=content_type,
+                       declared_length=declared_length)
+        return None
+    start, end, total = span
+    status = receive_range(runtime, principal, video_ref=video_uuid, start=start, end=end, total=total,
+                           chunks=chunks, filename=filename, content_type=content_type)
+    return None if status.complete else status.offset
+
+
+def find_video_uuid(runtime: Runtime, principal: Principal, recording_ref: str, video_ref: str) -> str:
+    """The UUID of the recording's video (NotFound as :func:`find_recording_video`)."""
+    with runtime.session() as db:
+        return find_recording_video(db, principal, recording_ref, video_ref).uuid

@@ -33,18 +33,16 @@ _UPLOAD_DOC: dict[str, Any] = {"openapi_extra": {"requestBody": {"content": {"mu
     "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}}}
 
 
-def _choose_mode(runtime: Runtime, principal: Principal, video_id: str, mode: str) -> str:
+def _locate(runtime: Runtime, principal: Principal, video_id: str) -> str:
+    # Before the body is read, so another team's video is a 404 whatever the body holds.
     with runtime.session() as db:
         with not_found_as("VideoNotFoundException"):
-            video = core_videos.find_video(db, principal, video_id)
-        core_videos.set_ingest_mode(db, video, mode)
-        db.commit()
-        return video.uuid
+            return core_videos.find_video(db, principal, video_id).uuid
 
 
 async def _upload(request: Request, principal: Principal, video_id: str, *, mode: str) -> dict[str, Any]:
     runtime: Runtime = request.app.state.runtime
-    video_uuid = await run_in_threadpool(_choose_mode, runtime, principal, video_id, mode)
+    video_uuid = await run_in_threadpool(_locate, runtime, principal, video_id)
     content_type = request.headers.get("content-type", "")
     declared = request.headers.get("content-length")
     declared_length = int(declared) if declared and declared.isdigit() else None
@@ -54,7 +52,7 @@ async def _upload(request: Request, principal: Principal, video_id: str, *, mode
         form = MultipartFile(pull_from_loop(body), content_type).open()
         receive_source(runtime, principal, video_uuid, chunks=form,
                        filename=form.filename or form.fields.get("filename"), content_type=form.content_type,
-                       declared_length=declared_length)
+                       declared_length=declared_length, ingest_mode=mode)
 
     await run_in_threadpool(work)
     with runtime.session() as db:
