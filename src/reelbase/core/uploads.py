@@ -87,9 +87,11 @@ def create_upload(
     source_url: str | None = None,
     signed: bool = False,
     expires_at: dt.datetime | None = None,
+    video_options: dict[str, Any] | None = None,
 ) -> UploadStatus:
     """A new upload session for the video ``video_ref`` (or for a new video titled ``title`` in
-    ``project`` when None). ``length`` None defers the length (tus creation-defer-length)."""
+    ``project``, with ``video_options``, when None: video and session are committed together).
+    ``length`` None defers the length (tus creation-defer-length)."""
     filename = validate_filename(filename)
     if length is not None and length < 1:
         raise InvalidInput("the upload is empty: its length must be at least 1 byte", field="length")
@@ -107,6 +109,7 @@ def create_upload(
             video = add_video(
                 db, principal, settings=runtime.settings,
                 title=title or filename or "", project_ref=project, original_filename=filename,
+                options=video_options,
             )
         video.state = VideoState.uploading.value
         sess = UploadSession(
