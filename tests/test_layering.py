@@ -1,6 +1,6 @@
 """The layering rules of DESIGN.md, checked on the source: dialects translate only (no db,
 storage, jobs, media or net), media/ and net/ import nothing from the app, core never imports a
-surface."""
+surface, and surfaces never commit (the core operation they call owns the transaction)."""
 
 from __future__ import annotations
 
@@ -53,3 +53,24 @@ def test_layering_rules_hold(package: str, forbidden: tuple[str, ...]) -> None:
 def test_layering_check_sees_imports() -> None:
     # The checker itself must find imports, or the rules above would pass vacuously.
     assert "reelbase.core.runtime" in _imports(SRC / "app.py")
+
+
+SURFACES = ("api", "dialects", "web", "uploads")
+
+
+def _commit_calls(path: Path) -> list[int]:
+    """Lines that call ``<anything>.commit()``: a session's, a connection's or a transaction's."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"]
+
+
+@pytest.mark.parametrize("package", SURFACES)
+def test_surfaces_never_commit(package: str) -> None:
+    offenders = [f"{path.relative_to(SRC)}:{line}" for path in _files(package) for line in _commit_calls(path)]
+    assert offenders == []
+
+
+def test_commit_check_sees_commits() -> None:
+    # The CLI commits its own steps; if the checker missed those, the rule above would pass vacuously.
+    assert _commit_calls(SRC / "cli.py")
