@@ -1,7 +1,8 @@
 """The layering rules of DESIGN.md, checked on the source: dialects translate only (no db,
 storage, jobs, media or net) and import nothing but core, the edge package and their own
 package; media/ and net/ import nothing from the app; core never imports a surface; no surface
-(api, each dialect, web, the upload protocols) imports another; relative imports count."""
+(api, each dialect, web, the upload protocols) imports another; relative imports count.;
+and surfaces never commit (the core operation they call owns the transaction)."""
 
 from __future__ import annotations
 
@@ -128,3 +129,24 @@ def test_surface_check_sees_every_surface() -> None:
     # Each surface must hold modules, or a renamed package would make its rule pass vacuously.
     assert DIALECTS == ["ilos", "integros", "pixop", "sparevideos", "valt"]
     assert all(_files(surface.replace(".", "/")) for surface in SURFACES)
+
+
+COMMITLESS = ("api", "dialects", "web", "uploads", "edge")
+
+
+def _commit_calls(path: Path) -> list[int]:
+    """Lines that call ``<anything>.commit()``: a session's, a connection's or a transaction's."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [node.lineno for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "commit"]
+
+
+@pytest.mark.parametrize("package", COMMITLESS)
+def test_surfaces_never_commit(package: str) -> None:
+    offenders = [f"{path.relative_to(SRC)}:{line}" for path in _files(package) for line in _commit_calls(path)]
+    assert offenders == []
+
+
+def test_commit_check_sees_commits() -> None:
+    # The CLI commits its own steps; if the checker missed those, the rule above would pass vacuously.
+    assert _commit_calls(SRC / "cli.py")

@@ -236,11 +236,11 @@ def teams_limits(
                 db, team=team, quota_bytes=quota_bytes, quota_videos=quota_videos, max_upload_bytes=max_upload_bytes
             )
             db.commit()
-            s = runtime.settings
+            limits = accounts.team_limits(runtime.settings, team)
             console.print(
-                f"team {team.name!r}: quota_bytes={team.quota_bytes or s.default_quota_bytes} "
-                f"quota_videos={team.quota_videos or s.default_quota_videos} "
-                f"max_upload_bytes={team.max_upload_bytes or s.max_upload_bytes}"
+                f"team {team.name!r}: quota_bytes={limits.quota_bytes} "
+                f"quota_videos={limits.quota_videos} "
+                f"max_upload_bytes={limits.max_upload_bytes}"
             )
     except DomainError as exc:
         _fail(exc)

@@ -69,7 +69,7 @@ def test_delete_video_removes_stored_objects_and_derived(live: LiveServer, alice
     from sqlalchemy import select
 
     from reelbase.core.context import Principal
-    from reelbase.core.videos import create_video, find_video
+    from reelbase.core.videos import add_video, find_video
     from reelbase.db.models import ApiKey, Team, User, Video
 
     v, _ = uploaded
@@ -78,7 +78,7 @@ def test_delete_video_removes_stored_objects_and_derived(live: LiveServer, alice
         key = db.scalar(select(ApiKey).where(ApiKey.public_id == alice.public_id))
         principal = Principal(user=db.get_one(User, key.user_id), team=db.get_one(Team, key.team_id), api_key=key)
         parent = find_video(db, principal, v["id"])
-        child = create_video(db, principal, default_quota_videos=100, title="derived", parent=parent)
+        child = add_video(db, principal, settings=rt.settings, title="derived", parent=parent)
         db.commit()
         child_uuid = child.uuid
     rt.store.put_stream(f"videos/{child_uuid}/processed/out.mov", [b"derived bytes"])

@@ -43,8 +43,8 @@ def put_video(runtime: Runtime, secret: str, *, title: str, description: str = "
     """A video of the key's team, as the pipeline would leave it; returns its token (randtag)."""
     with runtime.session() as db:
         principal = accounts.authenticate_secret(db, secret)
-        video = videos.create_video(db, principal, default_quota_videos=1000, title=title, description=description,
-                                    public=public)
+        video = videos.add_video(db, principal, settings=runtime.settings, title=title, description=description,
+                                 public=public)
         video.state = state
         video.duration_ms = duration_ms
         db.commit()

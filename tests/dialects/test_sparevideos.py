@@ -18,10 +18,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from reelbase.core import accounts, playback, videos
-from reelbase.db.models import Video
+from reelbase.db.models import UploadSession, Video
 from reelbase.dialects.sparevideos import links
 from tests.conftest import Account, LiveServer, make_account
 from tests.dialects.sparevideos_client import (
@@ -128,12 +129,47 @@ def test_remote_file_is_fetched_with_progress(live: LiveServer, alice: Account, 
         expect_error(r, 10002, 400)
 
 
+
+def test_upload_initiate_makes_its_video_and_upload_session_in_one_transaction(
+    live: LiveServer, alice: Account
+) -> None:
+    """A crash inside step 1 must not leave a video without an upload session: both rows are
+    written by one commit. Observed on the real sessions through SQLAlchemy's own events."""
+    pending: dict[int, set[str]] = {}
+    committed: list[set[str]] = []
+
+    def before_flush(session: Session, _context: object, _instances: object) -> None:
+        pending.setdefault(id(session), set()).update(type(row).__tablename__ for row in session.new)
+
+    def after_commit(session: Session) -> None:
+        committed.append(pending.pop(id(session), set()))
+
+    def after_rollback(session: Session) -> None:
+        pending.pop(id(session), None)
+
+    listeners = [("before_flush", before_flush), ("after_commit", after_commit), ("after_rollback", after_rollback)]
+    for name, listener in listeners:
+        event.listen(live.runtime.sessions, name, listener)
+    try:
+        with client(live) as c:
+            init = initiate(c, alice)
+    finally:
+        for name, listener in listeners:
+            event.remove(live.runtime.sessions, name, listener)
+    writes = [tables for tables in committed if tables & {"videos", "upload_sessions"}]
+    assert len(writes) == 1 and {"videos", "upload_sessions"} <= writes[0], committed
+    with live.runtime.session() as db:
+        sess = db.scalar(select(UploadSession).where(UploadSession.public_id == init["ref"]))
+        assert sess is not None
+        assert db.get_one(Video, sess.video_id).options["defer_conversion"] is True
+
+
 def _make_videos(live: LiveServer, acct: Account, count: int) -> list[str]:
     """Videos of the account's team, oldest first (rows written at once: a page needs 2001)."""
     with live.runtime.session() as db:
         principal = accounts.authenticate_public_id(db, acct.public_id)
         if count < 10:
-            made = [videos.create_video(db, principal, default_quota_videos=10**6) for _ in range(count)]
+            made = [videos.add_video(db, principal, settings=live.runtime.settings) for _ in range(count)]
         else:
             made = [Video(team_id=principal.team_id, user_id=principal.user.id) for _ in range(count)]
             db.add_all(made)

@@ -34,7 +34,6 @@ def list_keys(db: DbDep, principal: PrincipalDep) -> dict:
              responses=error_responses(400, 422))
 def create_key(body: KeyCreate, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     issued = key_admin.issue_key(db, principal, name=body.name, key_type=body.type, server_secret=runtime.secret_key)
-    db.commit()
     return {**key_public(issued.api_key), "secret": issued.secret}
 
 
@@ -48,5 +47,4 @@ def get_key(public_id: str, db: DbDep, principal: PrincipalDep) -> dict:
                responses=error_responses(404, 422))
 def revoke_key(public_id: str, db: DbDep, principal: PrincipalDep) -> Response:
     key_admin.revoke_key(db, principal, public_id)
-    db.commit()
     return Response(status_code=204)

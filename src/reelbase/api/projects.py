@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from reelbase.api.schemas import Me, ProjectCreate, ProjectPublic, ProjectsPublic, ProjectUpdate, iso, project_public
 from reelbase.edge.errors import error_responses
 from reelbase.core import projects as core_projects
+from reelbase.core.accounts import team_limits
 from reelbase.core.videos import count_team_videos, team_stored_bytes
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
 from reelbase.edge.links import set_pagination_headers
@@ -20,7 +21,6 @@ router = APIRouter(tags=["projects"], responses=error_responses(401, 403))
              responses=error_responses(400, 422))
 def create_project(body: ProjectCreate, db: DbDep, principal: PrincipalDep) -> dict:
     project = core_projects.create_project(db, principal, name=body.name, description=body.description)
-    db.commit()
     return project_public(project, video_count=0)
 
 
@@ -57,30 +57,28 @@ def get_project(project_id: str, db: DbDep, principal: PrincipalDep) -> dict:
 def update_project(project_id: str, body: ProjectUpdate, db: DbDep, principal: PrincipalDep) -> dict:
     project = core_projects.get_project(db, principal, project_id)
     core_projects.update_project(db, project, body.model_dump(exclude_unset=True))
-    db.commit()
     return project_public(project, video_count=core_projects.count_project_videos(db, project))
 
 
 @router.delete("/projects/{project_id}", status_code=204, responses=error_responses(404, 409, 422))
 def delete_project(project_id: str, db: DbDep, principal: PrincipalDep) -> Response:
     core_projects.delete_project(db, core_projects.get_project(db, principal, project_id))
-    db.commit()
     return Response(status_code=204)
 
 
 @router.get("/me", tags=["account"], response_model=Me)
 def me(db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     team = principal.team
-    settings = runtime.settings
+    limits = team_limits(runtime.settings, team)
     return {
         "user": {"id": principal.user.uuid, "email": principal.user.email, "name": principal.user.name},
         "team": {
             "id": team.uuid,
             "name": team.name,
             "limits": {
-                "quota_bytes": team.quota_bytes or settings.default_quota_bytes,
-                "quota_videos": team.quota_videos or settings.default_quota_videos,
-                "max_upload_bytes": team.max_upload_bytes or settings.max_upload_bytes,
+                "quota_bytes": limits.quota_bytes,
+                "quota_videos": limits.quota_videos,
+                "max_upload_bytes": limits.max_upload_bytes,
             },
             "usage": {
                 "stored_bytes": team_stored_bytes(db, team.id),

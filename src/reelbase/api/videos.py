@@ -48,7 +48,7 @@ def create_video(body: VideoCreate, db: DbDep, principal: PrincipalDep, runtime:
     video = core_videos.create_video(
         db,
         principal,
-        default_quota_videos=runtime.settings.default_quota_videos,
+        settings=runtime.settings,
         title=body.title,
         description=body.description,
         project_ref=body.project,
@@ -58,7 +58,6 @@ def create_video(body: VideoCreate, db: DbDep, principal: PrincipalDep, runtime:
         shared_group_ids=body.shared_group_ids,
         options=body.options.model_dump() if body.options else None,
     )
-    db.commit()
     return render(db, runtime, video)
 
 
@@ -105,7 +104,6 @@ def update_video(
     video = core_videos.find_video(db, principal, video_id)
     changes = body.model_dump(exclude_unset=True)
     core_videos.update_video(db, principal, video, changes)
-    db.commit()
     return render(db, runtime, video)
 
 
@@ -113,9 +111,7 @@ def update_video(
                responses=error_responses(404, 422))
 def delete_video(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> Response:
     video = core_videos.find_video(db, principal, video_id)
-    prefixes = core_videos.delete_video(db, principal, video, store=runtime.store)
-    db.commit()
-    core_videos.remove_stored(runtime.store, prefixes)
+    core_videos.delete_video(db, principal, video, store=runtime.store)
     return Response(status_code=204)
 
 
@@ -209,7 +205,6 @@ def request_conversion(
 ) -> dict:
     video = core_videos.find_video(db, principal, video_id)
     job = core_conversions.request_conversion(db, principal, video, **body.model_dump())
-    db.commit()
     # job is None while the source is still being ingested: the ladder starts when ingest ends.
     return {"job": job_public(job) if job else None, "video": render(db, runtime, video)}
 
@@ -242,7 +237,6 @@ def list_thumbnails(video_id: str, db: DbDep, principal: PrincipalDep, runtime: 
 def select_thumbnail(video_id: str, body: ThumbnailSelect, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     video = core_videos.find_video(db, principal, video_id)
     core_thumbs.select_default_thumbnail(db, video, body.index)
-    db.commit()
     return render(db, runtime, video)
 
 
@@ -267,8 +261,5 @@ def request_processing(
     video_id: str, body: dict[str, Any], db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> dict:
     source = core_videos.find_video(db, principal, video_id)
-    derived, job = core_processing.request_processing(
-        db, principal, source, body, default_quota_videos=runtime.settings.default_quota_videos
-    )
-    db.commit()
+    derived, job = core_processing.request_processing(db, principal, source, body, settings=runtime.settings)
     return {"job": job_public(job), "video": render(db, runtime, derived)}

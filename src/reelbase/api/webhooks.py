@@ -25,7 +25,6 @@ class WebhookCreate(Strict):
 def create_webhook(body: WebhookCreate, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     sub = core_webhooks.create_subscription(db, principal, url=body.url, events=body.events,
                                             description=body.description)
-    db.commit()
     return subscription_public(sub, core_webhooks.subscription_secret(sub, runtime.secret_key))
 
 
@@ -43,8 +42,7 @@ def get_webhook(webhook_id: str, db: DbDep, principal: PrincipalDep, runtime: Ru
 
 @router.delete("/{webhook_id}", status_code=204, responses=error_responses(404, 422))
 def delete_webhook(webhook_id: str, db: DbDep, principal: PrincipalDep) -> Response:
-    db.delete(core_webhooks.get_subscription(db, principal, webhook_id))
-    db.commit()
+    core_webhooks.delete_subscription(db, principal, webhook_id)
     return Response(status_code=204)
 
 

@@ -7,10 +7,12 @@
   key secrets it is derived from the server secret and a stored salt, never stored itself; its row
   lives in ``api_keys`` with ``key_type = "request_signing"`` and does not authenticate as an API
   key. Rotating revokes the previous one.
+* :func:`log_in` checks a password and issues a login token (``core.tokens``) for a team.
 * :func:`select_team` resolves the team a user asks to act in (team switching), and
   :func:`add_member` puts a user in a further team.
 
-Nothing here commits: the caller owns the transaction.
+``log_in``, ``update_password`` and ``rotate_signature_secret`` commit their change; the others
+do not (``add_member`` is the CLI's step, which commits itself).
 """
 
 from __future__ import annotations
@@ -22,10 +24,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import derive_key_secret, get_user_by_email, hash_password, teams_of
+from reelbase.core.accounts import derive_key_secret, get_user_by_email, hash_password, teams_of, verify_password
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound
-from reelbase.core.tokens import SigningKey, signing_key
+from reelbase.core.tokens import IssuedToken, SigningKey, issue_token, signing_key
 from reelbase.db.models import ApiKey, Membership, Team, User, utcnow
 
 SIGNATURE_KEY_TYPE = "request_signing"
@@ -83,7 +85,7 @@ def rotate_signature_secret(db: Session, principal: Principal, *, server_secret:
                  key_type=SIGNATURE_KEY_TYPE, name="request signature secret", user_id=principal.user.id,
                  team_id=principal.team_id)
     db.add(row)
-    db.flush()
+    db.commit()
     return _describe(row, server_secret)
 
 
@@ -107,7 +109,15 @@ def update_password(db: Session, principal: Principal, *, new_password: object) 
     if "\x00" in new_password:
         raise InvalidInput("the new password contains a NUL character", field="newPassword")
     user.password_hash = hash_password(new_password)
+    db.commit()
     return user
+
+
+def log_in(db: Session, *, email: str, password: str, server_secret: str, team_ref: str | None = None) -> IssuedToken:
+    """A login token for the password user acting in ``team_ref`` (their first team without one);
+    Unauthenticated for a wrong email or password."""
+    user = verify_password(db, email=email, password=password)
+    return issue_token(db, user=user, team=select_team(db, user, team_ref), server_secret=server_secret)
 
 
 def select_team(db: Session, user: User, team_ref: str | None) -> Team:

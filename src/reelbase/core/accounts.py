@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -23,6 +24,10 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import Banned, Conflict, InvalidInput, NotFound, Unauthenticated
 from reelbase.db.models import ApiKey, KeyType, Membership, Team, User, utcnow
+
+if TYPE_CHECKING:
+    from reelbase.core.runtime import Runtime
+    from reelbase.settings import Settings
 
 _hasher = PasswordHasher()
 SECRET_PREFIX = "rb_"
@@ -176,7 +181,8 @@ def _principal_for_key(db: Session, key: ApiKey | None) -> Principal:
 
 
 def authenticate_secret(db: Session, secret: str) -> Principal:
-    """The principal an API key secret stands for; Unauthenticated if unknown or revoked."""
+    """The principal an API key secret stands for; Unauthenticated if unknown or revoked. Touches
+    the key's last-used time in ``db`` without committing (see :func:`authenticate_api_key`)."""
     if not secret or len(secret) > 200:
         raise Unauthenticated("invalid or revoked API key")
     key = db.scalar(select(ApiKey).where(ApiKey.secret_sha256 == _sha256(secret)))
@@ -187,6 +193,16 @@ def authenticate_secret(db: Session, secret: str) -> Principal:
     if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
         key.last_used_at = now
     return principal
+
+
+def authenticate_api_key(runtime: Runtime, secret: str) -> Principal:
+    """The principal of an API key secret, checked in a short transaction of its own that commits
+    the key's last-used touch: every surface that takes API keys calls this, so a request's own
+    session never carries (or forgets to commit) that write. Blocking: call from a worker thread."""
+    with runtime.session() as db:
+        principal = authenticate_secret(db, secret)
+        db.commit()
+        return principal
 
 
 def authenticate_public_id(db: Session, public_id: str) -> Principal:
@@ -221,6 +237,24 @@ def set_banned(db: Session, *, email: str, banned: bool) -> User:
     user = get_user_by_email(db, email)
     user.banned = banned
     return user
+
+
+@dataclass(frozen=True)
+class TeamLimits:
+    """A team's limits in force: its own where set, else the server's defaults."""
+
+    quota_bytes: int  # all stored bytes of the team's videos
+    quota_videos: int  # number of videos
+    max_upload_bytes: int  # size of one upload
+
+
+def team_limits(settings: Settings, team: Team) -> TeamLimits:
+    """The one place a team's unset limits fall back to the server's defaults."""
+    return TeamLimits(
+        quota_bytes=team.quota_bytes or settings.default_quota_bytes,
+        quota_videos=team.quota_videos or settings.default_quota_videos,
+        max_upload_bytes=team.max_upload_bytes or settings.max_upload_bytes,
+    )
 
 
 def set_team_limits(

@@ -23,7 +23,7 @@ def request_conversion(
     db: Session, principal: Principal, video: Video, *, sd_only: bool = False, mp4_only: bool = False,
     webm: bool = False,
 ) -> Job | None:
-    """Queue a transcode job (dispatched when the caller commits). ``video`` was found through
+    """Queue a transcode job, committed (and dispatched once it is). ``video`` was found through
     the principal, so it is theirs. While the source is still uploading or being ingested the
     request is recorded on the video and the ingest job starts the ladder when it ends; then
     None is returned."""
@@ -33,6 +33,7 @@ def request_conversion(
     options = {"sd_only": sd_only, "mp4_only": mp4_only, "webm": webm}
     if video.state in PENDING_INGEST:
         video.options = {**video.options, **options, "defer_conversion": False}
+        db.commit()
         return None
     if not video.media_info or video.state not in (VideoState.ready.value, VideoState.transcoding.value):
         raise Conflict(f"video {video.uuid} is not ingested yet (state {video.state})")
@@ -44,7 +45,9 @@ def request_conversion(
     video.options = {**video.options, **options, "defer_conversion": False}
     video.state = VideoState.transcoding.value
     video.progress = min(video.progress, 20)
-    return enqueue_job(db, kind="transcode", video_id=video.id, payload=options)
+    job = enqueue_job(db, kind="transcode", video_id=video.id, payload=options)
+    db.commit()
+    return job
 
 
 PENDING_INGEST = (VideoState.uploading.value, VideoState.uploaded.value, VideoState.ingesting.value)

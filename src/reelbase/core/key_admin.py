@@ -56,8 +56,10 @@ def issue_key(db: Session, principal: Principal, *, name: str, key_type: str, se
                                                    Membership.team_id == principal.team_id))
     if member is None:  # e.g. an organization key whose creator has since left the team
         raise Forbidden("only members of the team can create its API keys")
-    return create_api_key(db, user=principal.user, server_secret=server_secret, key_type=key_type, name=name,
-                          team=principal.team)
+    issued = create_api_key(db, user=principal.user, server_secret=server_secret, key_type=key_type, name=name,
+                            team=principal.team)
+    db.commit()
+    return issued
 
 
 def revoke_key(db: Session, principal: Principal, public_id: str) -> ApiKey:
@@ -65,4 +67,5 @@ def revoke_key(db: Session, principal: Principal, public_id: str) -> ApiKey:
     key = find_key(db, principal, public_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+    db.commit()
     return key

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput
 from reelbase.core.jobs import enqueue_job
-from reelbase.core.videos import create_video
+from reelbase.core.videos import add_video
 from reelbase.db.models import Job, Video, VideoState
 from reelbase.media.errors import InvalidProcessing
 from reelbase.media.processing import EXTENSIONS
 from reelbase.media.probe import AudioStream, InterlaceResult, ProbeResult, VideoStream
 from reelbase.media.processing_spec import ProcessingSpec, validate_processing
+from reelbase.settings import Settings
 
 
 def probe_from_media_info(info: dict[str, Any]) -> tuple[ProbeResult, InterlaceResult | None]:
@@ -46,17 +47,18 @@ def resolve_spec(source: Video, params: dict[str, Any]) -> ProcessingSpec:
 
 
 def request_processing(
-    db: Session, principal: Principal, source: Video, params: dict[str, Any], *, default_quota_videos: int,
+    db: Session, principal: Principal, source: Video, params: dict[str, Any], *, settings: Settings,
     title: str | None = None,
 ) -> tuple[Video, Job]:
-    """Create the derived video and its ``process`` job (dispatched when the caller commits)."""
+    """Create the derived video and its ``process`` job, committed together (the job is
+    dispatched once the commit is done)."""
     if source.parent_id is not None and source.state != VideoState.ready.value:
         raise Conflict("a processed video can be processed again only once it is ready")
     if source.state not in (VideoState.ready.value, VideoState.transcoding.value):
         raise Conflict(f"video {source.uuid} is not ingested yet (state {source.state})")
     spec = resolve_spec(source, params)
-    derived = create_video(
-        db, principal, default_quota_videos=default_quota_videos, parent=source,
+    derived = add_video(
+        db, principal, settings=settings, parent=source,
         title=title if title is not None else f"{source.title} (processed)".strip(),
         description=source.description, original_filename=_derived_name(source, spec),
         options={"processing": params},
@@ -65,6 +67,7 @@ def request_processing(
     derived.state = VideoState.transcoding.value
     job = enqueue_job(db, kind="process", video_id=derived.id,
                       payload={"source_video_id": source.id, "params": params})
+    db.commit()
     return derived, job
 
 

@@ -1,4 +1,8 @@
-"""Projects (folders of videos), scoped to a team."""
+"""Projects (folders of videos), scoped to a team.
+
+``create_project``, ``update_project`` and ``delete_project`` are whole operations: each commits
+its transaction once. ``add_project`` and ``change_project`` are their parts for core operations
+that make or rename a project among other steps (they do not commit)."""
 
 from __future__ import annotations
 
@@ -20,10 +24,17 @@ def _check_name(name: Any) -> str:
     return name.strip()
 
 
-def create_project(db: Session, principal: Principal, *, name: str, description: str = "") -> Project:
+def add_project(db: Session, principal: Principal, *, name: str, description: str = "") -> Project:
+    """A new project in the principal's team, flushed, not committed."""
     project = Project(team_id=principal.team_id, name=_check_name(name), description=description or "")
     db.add(project)
     db.flush()
+    return project
+
+
+def create_project(db: Session, principal: Principal, *, name: str, description: str = "") -> Project:
+    project = add_project(db, principal, name=name, description=description)
+    db.commit()
     return project
 
 
@@ -53,7 +64,8 @@ def list_projects(
     return list(rows), total
 
 
-def update_project(db: Session, project: Project, changes: dict[str, Any]) -> Project:
+def change_project(db: Session, project: Project, changes: dict[str, Any]) -> Project:
+    """Apply ``changes`` (name, description) without committing."""
     for key, value in changes.items():
         if key == "name":
             project.name = _check_name(value)
@@ -62,6 +74,12 @@ def update_project(db: Session, project: Project, changes: dict[str, Any]) -> Pr
         else:
             raise InvalidInput(f"unknown field {key!r}", field=key)
     project.updated_at = utcnow()
+    return project
+
+
+def update_project(db: Session, project: Project, changes: dict[str, Any]) -> Project:
+    change_project(db, project, changes)
+    db.commit()
     return project
 
 
@@ -82,3 +100,4 @@ def delete_project(db: Session, project: Project, *, require_empty: bool = False
             raise ProjectNotEmpty(f"project {project.uuid} still holds {count} video(s); delete them first",
                                   videos=count)
     db.delete(project)
+    db.commit()

@@ -8,6 +8,7 @@ the native API and the other dialects see them. No tables of its own.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +17,12 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, NotFound
-from reelbase.core.projects import create_project, get_project, update_project
-from reelbase.core.videos import create_video, find_video, update_video
+from reelbase.core.projects import add_project, change_project, get_project
+from reelbase.core.runtime import Runtime
+from reelbase.core.uploads_single import receive_range, receive_source
+from reelbase.core.videos import add_video, change_video, find_video
 from reelbase.db.models import Project, Video
+from reelbase.settings import Settings
 
 MAX_SHARES = 1000
 
@@ -28,6 +32,16 @@ class Recording:
     id: str  # the project's UUID
     name: str
     video_ids: list[str]  # UUIDs, oldest first
+
+
+@dataclass(frozen=True)
+class RecordingChanges:
+    """What an upload may change on its recording before the file (None: left as it is)."""
+
+    name: str | None = None
+    template_fields: dict[str, Any] | None = None
+    shared_user_ids: list[Any] | None = None
+    shared_group_ids: list[Any] | None = None
 
 
 def _check_ids(values: Any, *, field: str) -> list[int | str]:
@@ -54,20 +68,21 @@ def create_recording(
     principal: Principal,
     *,
     name: str,
-    default_quota_videos: int,
+    settings: Settings,
     template_fields: dict[str, Any] | None = None,
     shared_user_ids: list[Any] | None = None,
     shared_group_ids: list[Any] | None = None,
 ) -> Recording:
-    """A new recording named ``name`` holding one video (state ``created``) that awaits its file.
-    The caller commits."""
-    project = create_project(db, principal, name=name)
-    create_video(
-        db, principal, default_quota_videos=default_quota_videos, title=project.name, project_ref=project.uuid,
+    """A new recording named ``name`` holding one video (state ``created``) that awaits its file,
+    committed together."""
+    project = add_project(db, principal, name=name)
+    add_video(
+        db, principal, settings=settings, title=project.name, project_ref=project.uuid,
         template_fields=template_fields,
         shared_user_ids=_check_ids(shared_user_ids, field="share.users"),
         shared_group_ids=_check_ids(shared_group_ids, field="share.groups"),
     )
+    db.commit()
     return recording_of(db, project)
 
 
@@ -102,11 +117,11 @@ def update_recording(
     shared_group_ids: list[Any] | None = None,
 ) -> Video:
     """Change what was given (None leaves a value as it is): the recording's name (and the
-    video's title with it), the video's template fields and extra shares. The caller commits."""
+    video's title with it), the video's template fields and extra shares; committed once."""
     changes: dict[str, Any] = {}
     if name is not None and video.project_id is not None:
         project = db.get_one(Project, video.project_id)
-        update_project(db, project, {"name": name})
+        change_project(db, project, {"name": name})
         changes["title"] = project.name
     if template_fields is not None:
         changes["template_fields"] = {**video.template_fields, **template_fields}
@@ -114,4 +129,46 @@ def update_recording(
         changes["shared_user_ids"] = _check_ids(shared_user_ids, field="share.users")
     if shared_group_ids is not None:
         changes["shared_group_ids"] = _check_ids(shared_group_ids, field="share.groups")
-    return update_video(db, principal, video, changes) if changes else video
+    if changes:
+        change_video(db, principal, video, changes)
+    db.commit()
+    return video
+
+
+def receive_recording_file(
+    runtime: Runtime,
+    principal: Principal,
+    *,
+    recording_ref: str,
+    video_ref: str,
+    chunks: Iterable[bytes],
+    filename: str | None,
+    content_type: str | None,
+    span: tuple[int, int, int] | None = None,
+    declared_length: int | None = None,
+    changes: RecordingChanges | None = None,
+) -> int | None:
+    """Store the file of a recording's video: the whole file, or the Content-Range chunk
+    ``span`` (start, inclusive end, total). ``changes`` carried by the request are committed
+    first, so they stand even while chunks are still missing. Returns the stored offset while
+    chunks are missing, None once the file is complete. Runs in a worker thread."""
+    video_uuid = find_video_uuid(runtime, principal, recording_ref, video_ref)
+    if changes is not None:
+        with runtime.session() as db:
+            video = find_recording_video(db, principal, recording_ref, video_uuid)
+            update_recording(db, principal, video, name=changes.name, template_fields=changes.template_fields,
+                             shared_user_ids=changes.shared_user_ids, shared_group_ids=changes.shared_group_ids)
+    if span is None:
+        receive_source(runtime, principal, video_uuid, chunks=chunks, filename=filename, content_type=content_type,
+                       declared_length=declared_length)
+        return None
+    start, end, total = span
+    status = receive_range(runtime, principal, video_ref=video_uuid, start=start, end=end, total=total,
+                           chunks=chunks, filename=filename, content_type=content_type)
+    return None if status.complete else status.offset
+
+
+def find_video_uuid(runtime: Runtime, principal: Principal, recording_ref: str, video_ref: str) -> str:
+    """The UUID of the recording's video (NotFound as :func:`find_recording_video`)."""
+    with runtime.session() as db:
+        return find_recording_video(db, principal, recording_ref, video_ref).uuid

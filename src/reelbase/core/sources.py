@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reelbase.core.accounts import team_limits
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, PayloadTooLarge, QuotaExceeded
 from reelbase.core.jobs import enqueue_job
@@ -65,10 +66,9 @@ def upload_limit(db: Session, principal: Principal, runtime: Runtime) -> UploadL
 
 def team_upload_limit(db: Session, team: Team, runtime: Runtime) -> UploadLimit:
     """The binding limit for one upload of ``team``: the per-upload size or what the quota leaves."""
-    settings = runtime.settings
-    per_upload = team.max_upload_bytes or settings.max_upload_bytes
-    quota = team.quota_bytes or settings.default_quota_bytes
-    left = max(0, quota - team_stored_bytes(db, team.id))
+    limits = team_limits(runtime.settings, team)
+    per_upload = limits.max_upload_bytes
+    left = max(0, limits.quota_bytes - team_stored_bytes(db, team.id))
     if left < per_upload:
         return UploadLimit(bytes=left, name="quota_bytes")
     return UploadLimit(bytes=per_upload, name="max_upload_bytes")

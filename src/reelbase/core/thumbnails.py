@@ -47,6 +47,7 @@ def select_default_thumbnail(db: Session, video: Video, index: int) -> None:
         raise NotFound(f"video {video.uuid} has no thumbnail {index}", field="index")
     for asset in assets:
         asset.is_default = asset.extra.get("index") == index
+    db.commit()
 
 
 def _download(asset_key: str, size: int, etag: str, name: str) -> Download:

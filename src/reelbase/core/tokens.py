@@ -144,12 +144,14 @@ def _any_team(db: Session, user: User) -> Team:
 
 
 def rotate_signing_key(db: Session, user: User, *, server_secret: str) -> SigningKey:
-    """Replace the user's signing key; tokens signed with the old one stop working. Caller commits."""
+    """Replace the user's signing key (committed); tokens signed with the old one stop working."""
     now = utcnow()
     for row in db.scalars(select(ApiKey).where(ApiKey.user_id == user.id, ApiKey.key_type == SIGNING_KEY_TYPE,
                                                ApiKey.revoked_at.is_(None))):
         row.revoked_at = now
-    return _describe(_new_row(db, user, _any_team(db, user)), server_secret)
+    key = _describe(_new_row(db, user, _any_team(db, user)), server_secret)
+    db.commit()
+    return key
 
 
 def sign_claims(db: Session, user: User, claims: dict[str, Any], *, server_secret: str) -> str:
@@ -163,7 +165,7 @@ def sign_claims(db: Session, user: User, claims: dict[str, Any], *, server_secre
 def issue_token(db: Session, *, user: User, team: Team, server_secret: str,
                 now: dt.datetime | None = None) -> IssuedToken:
     """A token for ``user`` acting in ``team`` (a team they belong to), valid for TOKEN_TTL.
-    May create the user's signing key: the caller commits."""
+    Committed, as it may create the user's signing key."""
     if user.banned:
         raise Banned("this user is banned")
     _check_member(db, user, team)
@@ -172,8 +174,10 @@ def issue_token(db: Session, *, user: User, team: Team, server_secret: str,
     stamp = int(now.timestamp())
     claims = {"iss": ISSUER, "sub": user.uuid, "tid": team.uuid, "iat": stamp, "nbf": stamp,
               "exp": int(expires.timestamp()), "jti": secrets.token_hex(12)}
-    return IssuedToken(token=sign_claims(db, user, claims, server_secret=server_secret), user=user, team=team,
-                       expires_at=expires)
+    issued = IssuedToken(token=sign_claims(db, user, claims, server_secret=server_secret), user=user, team=team,
+                         expires_at=expires)
+    db.commit()
+    return issued
 
 
 def _check_member(db: Session, user: User, team: Team) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from reelbase.core.accounts import authenticate_public_id, principal_for_user
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, InvalidInput, Unauthenticated
-from reelbase.core.projects import create_project
+from reelbase.core.projects import add_project
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import UploadGrant, UploadState
 from reelbase.core.uploads_lock import upload_lock
@@ -74,7 +74,7 @@ def folder_by_name(db: Session, principal: Principal, name: str) -> Project:
         raise InvalidInput("folder name is empty", field="collection")
     found = db.scalar(select(Project).where(Project.team_id == principal.team_id, Project.name == name)
                       .order_by(Project.id))
-    return found or create_project(db, principal, name=name)
+    return found or add_project(db, principal, name=name)
 
 
 def create_upload_token(

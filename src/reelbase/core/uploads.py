@@ -55,7 +55,7 @@ from reelbase.core.uploads_io import (
 from reelbase.core.uploads_io import staged_size as read_staged_size
 from reelbase.core.uploads_lock import UploadLocked, upload_lock
 from reelbase.core.uploads_status import Actor, UploadGone, UploadGrant, UploadState, UploadStatus, status_of
-from reelbase.core.videos import create_video, find_video, video_prefix
+from reelbase.core.videos import add_video, find_video, video_prefix
 from reelbase.db.models import Team, UploadSession, Video, VideoState, utcnow
 from reelbase.storage.base import BlobInfo
 from reelbase.storage.resumable import Staged
@@ -87,9 +87,11 @@ def create_upload(
     source_url: str | None = None,
     signed: bool = False,
     expires_at: dt.datetime | None = None,
+    video_options: dict[str, Any] | None = None,
 ) -> UploadStatus:
     """A new upload session for the video ``video_ref`` (or for a new video titled ``title`` in
-    ``project`` when None). ``length`` None defers the length (tus creation-defer-length)."""
+    ``project``, with ``video_options``, when None: video and session are committed together).
+    ``length`` None defers the length (tus creation-defer-length)."""
     filename = validate_filename(filename)
     if length is not None and length < 1:
         raise InvalidInput("the upload is empty: its length must be at least 1 byte", field="length")
@@ -104,9 +106,10 @@ def create_upload(
             if video.state not in REUPLOADABLE:
                 raise Conflict(f"video {video.uuid} already has a source (state {video.state})")
         else:
-            video = create_video(
-                db, principal, default_quota_videos=runtime.settings.default_quota_videos,
+            video = add_video(
+                db, principal, settings=runtime.settings,
                 title=title or filename or "", project_ref=project, original_filename=filename,
+                options=video_options,
             )
         video.state = VideoState.uploading.value
         sess = UploadSession(

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from sqlalchemy import select
@@ -80,14 +81,17 @@ def create_signed_upload(
     length: int | None = None,
     title: str | None = None,
     project: str | None = None,
+    video_options: dict[str, Any] | None = None,
 ) -> SignedUpload:
-    """A signed URL's parameters for uploading one file to ``video_ref`` (a new video if None)."""
+    """A signed URL's parameters for uploading one file to ``video_ref`` (a new video with
+    ``video_options`` if None, committed in the same transaction as its upload session)."""
     if not 1 <= expires_in <= MAX_EXPIRES_IN:
         raise InvalidInput(f"expires_in must be between 1 and {MAX_EXPIRES_IN} seconds", field="expires_in")
     expires_at = signer.expires_in(expires_in)
     upload = create_upload(
         runtime, principal, video_ref, protocol="signed", length=length, filename=filename, title=title,
         project=project, signed=True, expires_at=dt.datetime.fromtimestamp(expires_at, dt.UTC),
+        video_options=video_options,
     )
     return SignedUpload(token=upload.id, expires_at=expires_at, sign=sign_upload(runtime.secret_key, upload.id,
                         expires_at), upload=upload)

@@ -40,7 +40,7 @@ from reelbase.core.uploads_io import OffsetMismatch, staged_of
 from reelbase.core.uploads_io import staged_size as read_staged_size
 from reelbase.core.uploads_lock import upload_lock
 from reelbase.core.uploads_signed import claim_signed_upload
-from reelbase.core.videos import find_video
+from reelbase.core.videos import find_video, set_ingest_mode
 from reelbase.db.models import Team, UploadSession, Video
 
 
@@ -53,19 +53,24 @@ def receive_source(
     filename: str | None,
     content_type: str | None,
     declared_length: int | None = None,
+    ingest_mode: str | None = None,
 ) -> Video:
     """Store the source file of a video from one request body and queue its ingest. Runs in a
     worker thread. ``declared_length`` (the request's Content-Length) is refused up front when
-    it is over the limit."""
+    it is over the limit. ``ingest_mode`` (full or light, see ``videos.set_ingest_mode``) is
+    chosen for this upload once the checks pass, before any byte is stored."""
     filename = validate_filename(filename)
     with runtime.session() as db:
         video = find_video(db, principal, video_ref)
+        if ingest_mode is not None:
+            set_ingest_mode(db, video, ingest_mode)
         if video.state not in REUPLOADABLE:
             raise Conflict(f"video {video.uuid} already has a source (state {video.state})")
         limit = upload_limit(db, principal, runtime)
         if declared_length is not None and declared_length > limit.bytes:
             raise limit.error()
         previous_state = video.state
+        db.commit()  # the ingest mode the ingest job will read
     upload = create_upload(runtime, principal, video.uuid, protocol="single", filename=filename,
                            content_type=content_type)
     try:

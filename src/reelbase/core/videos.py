@@ -1,5 +1,9 @@
 """Videos: create, find, list, update, delete. Every lookup is scoped to the principal's team;
-another team's video is reported as absent (NotFound), never as forbidden."""
+another team's video is reported as absent (NotFound), never as forbidden.
+
+``create_video``, ``update_video``, ``delete_video`` and ``delete_videos`` are whole operations
+that commit once; ``add_video``, ``change_video`` and ``drop_video`` are the same steps for core
+operations that compose them with others (they do not commit)."""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from reelbase.core.accounts import team_limits
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from reelbase.core.projects import get_project
 from reelbase.db.models import MediaAsset, Video, VideoState
+from reelbase.settings import Settings
 from reelbase.storage.base import BlobStore
 
 MAX_PER_PAGE = 100
@@ -67,11 +73,11 @@ def team_stored_bytes(db: Session, team_id: int) -> int:
     return int(db.scalar(query) or 0)
 
 
-def create_video(
+def add_video(
     db: Session,
     principal: Principal,
     *,
-    default_quota_videos: int,
+    settings: Settings,
     title: str | None = None,
     description: str | None = None,
     project_ref: str | int | None = None,
@@ -83,8 +89,9 @@ def create_video(
     options: dict[str, Any] | None = None,
     parent: Video | None = None,
 ) -> Video:
-    """A new video in state ``created``, owned by the principal's team (and user, for user keys)."""
-    limit = principal.team.quota_videos or default_quota_videos
+    """A new video in state ``created``, owned by the principal's team (and user, for user keys);
+    flushed, not committed."""
+    limit = team_limits(settings, principal.team).quota_videos
     if count_team_videos(db, principal.team_id) >= limit:
         raise QuotaExceeded(
             f"video count limit reached: quota_videos is {limit}", limit="quota_videos", value=limit
@@ -108,6 +115,13 @@ def create_video(
     )
     db.add(video)
     db.flush()
+    return video
+
+
+def create_video(db: Session, principal: Principal, *, settings: Settings, **fields: Any) -> Video:
+    """:func:`add_video` as a whole operation: the new video is committed."""
+    video = add_video(db, principal, settings=settings, **fields)
+    db.commit()
     return video
 
 
@@ -168,8 +182,8 @@ def list_videos(
     return VideoPage(items=list(rows), total=total, page=page, per_page=per_page)
 
 
-def update_video(db: Session, principal: Principal, video: Video, changes: dict[str, Any]) -> Video:
-    """Apply a partial update; only the listed fields may change."""
+def change_video(db: Session, principal: Principal, video: Video, changes: dict[str, Any]) -> Video:
+    """Apply a partial update without committing; only the listed fields may change."""
     for name, value in changes.items():
         if name == "title":
             video.title = _check_text(value, field="title", limit=500)
@@ -191,6 +205,13 @@ def update_video(db: Session, principal: Principal, video: Video, changes: dict[
     return video
 
 
+def update_video(db: Session, principal: Principal, video: Video, changes: dict[str, Any]) -> Video:
+    """:func:`change_video`, committed."""
+    change_video(db, principal, video, changes)
+    db.commit()
+    return video
+
+
 def _descendants(db: Session, video: Video) -> list[Video]:
     found: list[Video] = []
     frontier = [video.id]
@@ -203,7 +224,7 @@ def _descendants(db: Session, video: Video) -> list[Video]:
 
 def video_family(db: Session, video: Video) -> list[Video]:
     """The video followed by every video derived from it (children, grandchildren, ...): what
-    :func:`delete_video` deletes."""
+    :func:`drop_video` deletes."""
     return [video, *_descendants(db, video)]
 
 
@@ -226,9 +247,10 @@ def video_prefix(video: Video) -> str:
     return f"videos/{video.uuid}/"
 
 
-def delete_video(db: Session, principal: Principal, video: Video, *, store: BlobStore) -> list[str]:
-    """Delete a video, its derived videos and all their rows; returns the storage prefixes the
-    caller removes *after* the commit (so a failed commit never loses stored objects)."""
+def drop_video(db: Session, principal: Principal, video: Video) -> list[str]:
+    """Delete the rows of a video, its derived videos and all their rows, without committing;
+    returns the storage prefixes to remove *after* the commit (so a failed commit never loses
+    stored objects)."""
     family = [video, *_descendants(db, video)]
     prefixes = [video_prefix(v) for v in family]
     for v in reversed(family):  # deepest first, one at a time: children before their parent
@@ -240,6 +262,14 @@ def delete_video(db: Session, principal: Principal, video: Video, *, store: Blob
 def remove_stored(store: BlobStore, prefixes: list[str]) -> None:
     for prefix in prefixes:
         store.delete_prefix(prefix)
+
+
+def delete_video(db: Session, principal: Principal, video: Video, *, store: BlobStore) -> None:
+    """Delete a video and every video derived from it: rows committed first, stored objects
+    removed after."""
+    prefixes = drop_video(db, principal, video)
+    db.commit()
+    remove_stored(store, prefixes)
 
 
 MAX_CODES_PER_PAGE = 5000
@@ -259,10 +289,10 @@ def list_video_codes(db: Session, principal: Principal, *, page: int, per_page: 
     return list(rows), total
 
 
-def delete_videos(db: Session, principal: Principal, refs: list[str], *, store: BlobStore) -> list[str]:
+def delete_videos(db: Session, principal: Principal, refs: list[str], *, store: BlobStore) -> None:
     """Delete several videos at once, all or none: every ref must be the team's (else NotFound
     before anything is deleted). A video already deleted as another's derived video is skipped.
-    Returns the storage prefixes to remove after the commit (see :func:`delete_video`)."""
+    One commit for all, then their stored objects are removed (see :func:`delete_video`)."""
     videos = [find_video(db, principal, ref) for ref in dict.fromkeys(refs)]
     gone: set[int] = set()
     prefixes: list[str] = []
@@ -270,5 +300,6 @@ def delete_videos(db: Session, principal: Principal, refs: list[str], *, store: 
         if video.id in gone:
             continue
         gone.update(v.id for v in video_family(db, video))
-        prefixes += delete_video(db, principal, video, store=store)
-    return prefixes
+        prefixes += drop_video(db, principal, video)
+    db.commit()
+    remove_stored(store, prefixes)

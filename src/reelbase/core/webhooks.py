@@ -74,7 +74,7 @@ def create_subscription(
         description=description[:500], secret_salt=secrets.token_hex(16),
     )
     db.add(sub)
-    db.flush()
+    db.commit()
     return sub
 
 
@@ -90,6 +90,12 @@ def get_subscription(db: Session, principal: Principal, ref: str) -> WebhookSubs
     if sub is None:
         raise NotFound(f"no webhook {ref}")
     return sub
+
+
+def delete_subscription(db: Session, principal: Principal, ref: str) -> None:
+    """Remove one of the team's subscriptions (NotFound for another team's)."""
+    db.delete(get_subscription(db, principal, ref))
+    db.commit()
 
 
 def list_deliveries(db: Session, sub: WebhookSubscription, *, limit: int = 100) -> list[WebhookDelivery]:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import authenticate_secret
+from reelbase.core.accounts import authenticate_api_key
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
@@ -44,7 +44,7 @@ def api_secret_from(request: Request) -> str:
 
 
 def authenticate_request(runtime: Runtime, request: Request) -> Principal:
-    """Authenticate in its own short transaction (commits the last-used touch). An API key wins;
+    """Authenticate in a short transaction of the core's (it commits the last-used touch). An API key wins;
     without one, a signed-in browser's session cookie is accepted (the dashboard uses the native
     API this way), and then a request that changes something must carry ``X-CSRF-Token``."""
     cookie = request.cookies.get(COOKIE_NAME)
@@ -55,11 +55,7 @@ def authenticate_request(runtime: Runtime, request: Request) -> Principal:
         if request.method.upper() not in SAFE_METHODS:
             check_csrf(session, request.headers.get("x-csrf-token"))
         return principal
-    secret = api_secret_from(request)
-    with runtime.session() as db:
-        principal = authenticate_secret(db, secret)
-        db.commit()
-        return principal
+    return authenticate_api_key(runtime, api_secret_from(request))
 
 
 def get_principal(request: Request, runtime: RuntimeDep) -> Principal:

@@ -116,20 +116,13 @@ def extras(params: dict[str, Any]) -> Any:
     return value
 
 
-def _authenticate(runtime: Runtime, secret: str) -> Principal:
-    with runtime.session() as db:
-        principal = accounts.authenticate_secret(db, secret)
-        db.commit()  # keeps the key's last-used time
-        return principal
-
-
 async def principal_from(request: Request, params: dict[str, Any], *, organization_only: bool = False) -> Principal:
     """The principal of the ``api_key`` parameter (401 when missing or unknown)."""
     secret = params.get("api_key")
     if not isinstance(secret, str) or not secret.strip():
         raise IlosError(401, "api_key is required")
     runtime: Runtime = request.app.state.runtime
-    principal = await run_in_threadpool(_authenticate, runtime, secret.strip())
+    principal = await run_in_threadpool(accounts.authenticate_api_key, runtime, secret.strip())
     if organization_only and principal.key_type != "organization":
         raise IlosError(403, "this endpoint requires an Organization API key")
     return principal

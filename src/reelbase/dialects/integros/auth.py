@@ -1,7 +1,7 @@
 """Integros authentication: the API key's secret as the ``access_key`` parameter (query string,
 or a form field of a POST), or the header ``Authorization: Token token="<secret>"``.
 
-The check itself is the core's (``core.accounts.authenticate_secret``); this module only finds the
+The check itself is the core's (``core.accounts.authenticate_api_key``); this module only finds the
 secret in the request. A missing key and a wrong one are both 401 (``errors.py`` shapes the body).
 """
 
@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import authenticate_secret
+from reelbase.core.accounts import authenticate_api_key
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
@@ -47,14 +47,11 @@ def secret_from(request: Request, form: dict[str, str] | None = None) -> str | N
 
 
 def authenticate(runtime: Runtime, secret: str | None) -> Principal:
-    """Blocking: call from a worker thread. Commits the key's last-used touch."""
+    """Blocking: call from a worker thread (the core commits the key's last-used touch)."""
     if not secret:
         raise Unauthenticated("access_key is missing: pass ?access_key=<key> or "
                               "'Authorization: Token token=\"<key>\"'")
-    with runtime.session() as db:
-        principal = authenticate_secret(db, secret)
-        db.commit()
-        return principal
+    return authenticate_api_key(runtime, secret)
 
 
 async def api_key_principal(request: Request) -> Principal:

@@ -51,7 +51,6 @@ def get_token(
     except NotFound as exc:
         raise PixopError(403, "TeamAccessException", exc.message) from None
     issued = tokens.issue_token(db, user=principal.user, team=principal.team, server_secret=runtime.secret_key)
-    db.commit()
     return {"userId": principal.user.uuid, "teamId": principal.team.uuid, "jwtToken": issued.token}
 
 
@@ -68,19 +67,16 @@ def get_account(principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep) -> d
 @router.get("/generate-auth-secret", summary="New JWT signing key (earlier tokens stop working)")
 def generate_auth_secret(principal: AnyPrincipal, db: DbDep, runtime: RuntimeDep) -> dict[str, Any]:
     tokens.rotate_signing_key(db, principal.user, server_secret=runtime.secret_key)
-    db.commit()
     return {"user": _account(db, runtime, principal)["user"]}
 
 
 @router.get("/generate-signature-secret", summary="New shared secret for signing API requests")
 def generate_signature_secret(principal: AnyPrincipal, db: DbDep, runtime: RuntimeDep) -> dict[str, Any]:
     account_settings.rotate_signature_secret(db, principal, server_secret=runtime.secret_key)
-    db.commit()
     return {"user": _account(db, runtime, principal)["user"]}
 
 
 @router.post("/update-password", summary="Change the account's password")
 def update_password(body: PasswordBody, principal: AnyPrincipal, db: DbDep, runtime: RuntimeDep) -> dict[str, Any]:
     account_settings.update_password(db, principal, new_password=body.newPassword)
-    db.commit()
     return {"user": _account(db, runtime, principal)["user"]}

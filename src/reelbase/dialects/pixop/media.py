@@ -32,24 +32,22 @@ _UPLOAD_DOC: dict[str, Any] = {"openapi_extra": {"requestBody": {"content": {"mu
     "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}}}
 
 
-def _choose_mode(runtime: Runtime, principal: Principal, video_id: str, mode: str) -> str:
+def _locate(runtime: Runtime, principal: Principal, video_id: str) -> str:
+    # Before the body is read, so another team's video is a 404 whatever the body holds.
     with runtime.session() as db:
         with not_found_as("VideoNotFoundException"):
-            video = core_videos.find_video(db, principal, video_id)
-        core_videos.set_ingest_mode(db, video, mode)
-        db.commit()
-        return video.uuid
+            return core_videos.find_video(db, principal, video_id).uuid
 
 
 async def _upload(request: Request, principal: Principal, video_id: str, *, mode: str) -> dict[str, Any]:
     runtime: Runtime = request.app.state.runtime
-    video_uuid = await run_in_threadpool(_choose_mode, runtime, principal, video_id, mode)
+    video_uuid = await run_in_threadpool(_locate, runtime, principal, video_id)
     body = UploadBody(request)
 
     def work() -> None:
         body.open(multipart_only=True)
         receive_source(runtime, principal, video_uuid, chunks=body.chunks, filename=body.filename,
-                       content_type=body.content_type, declared_length=body.declared_length)
+                       content_type=body.content_type, declared_length=body.declared_length, ingest_mode=mode)
 
     await run_in_threadpool(work)
     with runtime.session() as db:

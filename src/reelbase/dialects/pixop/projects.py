@@ -46,7 +46,6 @@ def list_projects(
 @router.put("/project", summary="Create a project")
 def create_project(body: ProjectBody, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
     project = core_projects.create_project(db, principal, name=body.name)
-    db.commit()
     return {"project": project_json(project, principal.team.uuid)}
 
 
@@ -54,7 +53,6 @@ def create_project(body: ProjectBody, principal: BearerPrincipal, db: DbDep) -> 
 def update_project(project_id: str, body: ProjectBody, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
     project = _project(db, principal, project_id)
     core_projects.update_project(db, project, {"name": body.name})
-    db.commit()
     return {"project": project_json(project, principal.team.uuid)}
 
 
@@ -63,5 +61,4 @@ def delete_project(project_id: str, principal: BearerPrincipal, db: DbDep) -> di
     project = _project(db, principal, project_id)
     body = {"project": project_json(project, principal.team.uuid)}
     core_projects.delete_project(db, project, require_empty=True)
-    db.commit()
     return body

@@ -73,9 +73,8 @@ def create_video(principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
                  body: VideoCreateBody | None = None) -> dict[str, Any]:
     body = body or VideoCreateBody()
     with not_found_as("ProjectNotFoundException"):
-        video = core_videos.create_video(db, principal, default_quota_videos=runtime.settings.default_quota_videos,
-                                         title=body.name, project_ref=body.projectId)
-    db.commit()
+        video = core_videos.create_video(db, principal, settings=runtime.settings, title=body.name,
+                                         project_ref=body.projectId)
     urls = video_urls(runtime, video.uuid)
     return {"projectId": video_status.video_refs(db, video).project, "videoId": video.uuid,
             "uploadMediaUrl": urls["uploadMediaUrl"], "uploadLightMediaUrl": urls["uploadLightMediaUrl"],
@@ -86,9 +85,8 @@ def create_video(principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
 def process_video(video_id: str, principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
                   body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
     source = find_video(db, principal, video_id)
-    derived, _job = core_processing.request_processing(
-        db, principal, source, body or {}, default_quota_videos=runtime.settings.default_quota_videos)
-    db.commit()
+    derived, _job = core_processing.request_processing(db, principal, source, body or {},
+                                                       settings=runtime.settings)
     return {
         "sourceVideoId": source.uuid,
         "processedVideoId": derived.uuid,
@@ -116,7 +114,5 @@ def check_ingest_progress(video_id: str, principal: BearerPrincipal, db: DbDep) 
 def delete_video(video_id: str, principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep) -> dict[str, Any]:
     video = find_video(db, principal, video_id)
     deleted = [{"videoId": v.uuid} for v in core_videos.video_family(db, video)]
-    prefixes = core_videos.delete_video(db, principal, video, store=runtime.store)
-    db.commit()
-    core_videos.remove_stored(runtime.store, prefixes)
+    core_videos.delete_video(db, principal, video, store=runtime.store)
     return {"deletedVideos": deleted}

@@ -84,11 +84,10 @@ async def verify(request: Request, params: dict[str, Any], *, method: str, actio
     token = params.get("token")
 
     def work() -> SignedRequest:
+        # Read only: a signed request names its key by public id and touches nothing.
         with runtime.session() as db:
-            signed = verify_signed_request(db, token if isinstance(token, str) else None,
-                                           server_secret=runtime.secret_key, method=method, action=action)
-            db.commit()
-            return signed
+            return verify_signed_request(db, token if isinstance(token, str) else None,
+                                         server_secret=runtime.secret_key, method=method, action=action)
 
     return await run_in_threadpool(work)
 

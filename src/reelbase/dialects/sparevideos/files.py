@@ -61,7 +61,6 @@ async def me_file(request: Request) -> dict[str, Any]:
                 raise SpareError(GENERIC, "give the thumbnail file name to select (see the thumbnail list)", 400)
             _, index = parse_thumbnail_name(video.token, str(thumbnail))
             core_thumbs.select_default_thumbnail(db, video, index)
-            db.commit()
             return {"status": "success"}
 
     return await run_in_threadpool(work)
@@ -108,12 +107,9 @@ async def _delete(request: Request, params: dict[str, Any]) -> dict[str, Any]:
     def work() -> dict[str, Any]:
         with runtime.session() as db:
             try:
-                prefixes = core_videos.delete_videos(db, signed.principal, [str(c) for c in codes],
-                                                     store=runtime.store)
+                core_videos.delete_videos(db, signed.principal, [str(c) for c in codes], store=runtime.store)
             except NotFound as exc:
                 raise SpareError(NOT_FOUND, f"{exc.message}; nothing was deleted") from None
-            db.commit()
-        core_videos.remove_stored(runtime.store, prefixes)
         return {"status": "success", "codes": [str(c) for c in codes]}
 
     return await run_in_threadpool(work)

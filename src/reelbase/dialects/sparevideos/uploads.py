@@ -55,14 +55,13 @@ async def initiate(request: Request) -> dict[str, Any]:
 
     def work() -> dict[str, Any]:
         principal = signed.principal
-        with runtime.session() as db:
-            video = core_videos.create_video(db, principal, default_quota_videos=runtime.settings.default_quota_videos,
-                                             options={"defer_conversion": True})
-            db.commit()
-            uuid, code = video.uuid, video.token
         remaining = int(float(signed.claims["expires"]) - time.time())
-        upload = create_signed_upload(runtime, principal, uuid,
-                                      expires_in=min(MAX_EXPIRES_IN, max(MIN_UPLOAD_WINDOW, remaining)))
+        # The new video comes with its upload session, in one transaction: never a video without one.
+        upload = create_signed_upload(runtime, principal, None,
+                                      expires_in=min(MAX_EXPIRES_IN, max(MIN_UPLOAD_WINDOW, remaining)),
+                                      video_options={"defer_conversion": True})
+        with runtime.session() as db:
+            code = core_videos.find_video(db, principal, upload.upload.video_uuid).token
         assert principal.api_key is not None
         token = sign_request({
             "algo": "sha256", "public_key": principal.api_key.public_id, "method": "upload", "action": "upload",
@@ -160,7 +159,6 @@ async def conversion(request: Request) -> dict[str, Any]:
             except Conflict as exc:
                 raise SpareError(NOT_CONVERTED, f"file not converted: {exc.message}; try again once it is "
                                  "uploaded and processed", 409) from None
-            db.commit()
             return {"status": "success", "code": video.token}
 
     return await run_in_threadpool(work)

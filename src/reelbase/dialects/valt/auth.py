@@ -16,7 +16,7 @@ from fastapi.security import APIKeyQuery
 from sqlalchemy.orm import Session
 
 from reelbase.core import accounts, tokens
-from reelbase.core.account_settings import select_team
+from reelbase.core.account_settings import log_in
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
@@ -45,15 +45,13 @@ def principal_for_token(runtime: Runtime, token: str) -> Principal:
     token = token.strip()
     if not token:
         raise ValtError(401, NO_TOKEN)
-    with runtime.session() as db:
-        try:
-            if _looks_like_jwt(token):
+    try:
+        if _looks_like_jwt(token):
+            with runtime.session() as db:
                 return tokens.authenticate_token(db, token, server_secret=runtime.secret_key)
-            principal = accounts.authenticate_secret(db, token)
-            db.commit()  # last_used_at
-            return principal
-        except Unauthenticated:
-            raise ValtError(401, BAD_CREDENTIALS) from None
+        return accounts.authenticate_api_key(runtime, token)
+    except Unauthenticated:
+        raise ValtError(401, BAD_CREDENTIALS) from None
 
 
 _QUERY_TOKEN = APIKeyQuery(name="access_token", auto_error=False,
@@ -71,12 +69,9 @@ def login_token(runtime: Runtime, *, username: str, password: str) -> tokens.Iss
     a wrong email or password)."""
     with runtime.session() as db:
         try:
-            user = accounts.verify_password(db, email=username, password=password)
+            return log_in(db, email=username, password=password, server_secret=runtime.secret_key)
         except Unauthenticated:
             raise ValtError(401, BAD_CREDENTIALS) from None
-        issued = tokens.issue_token(db, user=user, team=select_team(db, user, None), server_secret=runtime.secret_key)
-        db.commit()
-        return issued
 
 
 TokenPrincipal = Annotated[Principal, Depends(access_token)]

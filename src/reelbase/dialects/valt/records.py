@@ -2,8 +2,9 @@
 file) and the upload of that video's file, whole or in Content-Range chunks, raw or as
 multipart/form-data; plus the download URL the upload answers with.
 
-A record is a core recording (``core.recordings``: a project holding its videos). Chunks go
-through the core upload engine (``core.uploads_single.receive_range``): ends are inclusive
+A record is a core recording (``core.recordings``: a project holding its videos). An upload,
+with the record fields a multipart body carries, is one core call
+(``core.recordings.receive_recording_file``) written through the upload engine: ends are inclusive
 (``bytes 0-99/100``) and an end equal to the total (the document's own example,
 ``bytes 0-316620/316620``) is read as the last byte; a chunk that starts past the stored bytes is
 refused with 409 and the current offset; a repeated chunk changes nothing.
@@ -22,7 +23,7 @@ from reelbase.core import recordings
 from reelbase.core.context import Principal
 from reelbase.core.downloads import original_download
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_single import parse_content_range, receive_range, receive_source
+from reelbase.core.uploads_single import parse_content_range
 from reelbase.dialects.valt.auth import DbDep, RuntimeDep, TokenPrincipal, login_token
 from reelbase.dialects.valt.errors import ValtError
 from reelbase.dialects.valt.schemas import (
@@ -65,11 +66,9 @@ async def login(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
 
 def _create(runtime: Runtime, principal: Principal, fields: RecordFields) -> recordings.Recording:
     with runtime.session() as db:
-        recording = recordings.create_recording(
-            db, principal, name=fields.name or "", default_quota_videos=runtime.settings.default_quota_videos,
+        return recordings.create_recording(
+            db, principal, name=fields.name or "", settings=runtime.settings,
             template_fields=fields.template, shared_user_ids=fields.users, shared_group_ids=fields.groups)
-        db.commit()
-        return recording
 
 
 @router.post("/records/create-upload", summary="Create a record with one video awaiting its file", **_JSON_BODY)
@@ -81,22 +80,13 @@ async def create_upload(request: Request, principal: TokenPrincipal, runtime: Ru
     return record_json(recording)
 
 
-def _locate(runtime: Runtime, principal: Principal, record_id: str, video_id: str) -> str:
-    with runtime.session() as db:
-        return recordings.find_recording_video(db, principal, record_id, video_id).uuid
-
-
-def _apply_fields(runtime: Runtime, principal: Principal, record_id: str, video_uuid: str,
-                  form: dict[str, Any]) -> None:
+def _changes(form: dict[str, Any]) -> recordings.RecordingChanges | None:
     """The record fields a multipart upload may carry before its file part."""
     if not {"name", "template", "share"} & form.keys():
-        return
+        return None
     fields = record_fields(form)
-    with runtime.session() as db:
-        video = recordings.find_recording_video(db, principal, record_id, video_uuid)
-        recordings.update_recording(db, principal, video, name=fields.name or None, template_fields=fields.template,
-                                    shared_user_ids=fields.users, shared_group_ids=fields.groups)
-        db.commit()
+    return recordings.RecordingChanges(name=fields.name or None, template_fields=fields.template,
+                                       shared_user_ids=fields.users, shared_group_ids=fields.groups)
 
 
 def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid: str, *, header: str | None,
@@ -104,17 +94,11 @@ def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid:
     """Store the request's bytes; the stored offset while chunks are missing, None once complete."""
     span = parse_content_range(header) if header is not None else None  # refuse a bad header before reading
     body.open()
-    if body.multipart:
-        _apply_fields(runtime, principal, record_id, video_uuid, nest_form(body.fields))
-    if span is None:
-        receive_source(runtime, principal, video_uuid, chunks=body.chunks, filename=body.filename,
-                       content_type=body.content_type,
-                       declared_length=None if body.multipart else body.declared_length)
-        return None
-    start, end, total = span
-    status = receive_range(runtime, principal, video_ref=video_uuid, start=start, end=end, total=total,
-                           chunks=body.chunks, filename=body.filename, content_type=body.content_type)
-    return None if status.complete else status.offset
+    changes = _changes(nest_form(body.fields)) if body.multipart else None
+    return recordings.receive_recording_file(
+        runtime, principal, recording_ref=record_id, video_ref=video_uuid, chunks=body.chunks,
+        filename=body.filename, content_type=body.content_type, span=span, changes=changes,
+        declared_length=None if body.multipart else body.declared_length)
 
 
 @router.put("/records/{record_id}/videos/{video_id}", include_in_schema=False)
@@ -122,7 +106,7 @@ def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid:
              **_UPLOAD_BODY)
 async def upload_video(record_id: str, video_id: str, request: Request, principal: TokenPrincipal,
                        runtime: RuntimeDep) -> Response:
-    video_uuid = await run_in_threadpool(_locate, runtime, principal, record_id, video_id)
+    video_uuid = await run_in_threadpool(recordings.find_video_uuid, runtime, principal, record_id, video_id)
     header = request.headers.get("content-range")
     offset = await run_in_threadpool(
         _receive, runtime, principal, record_id, video_uuid, header=header, body=UploadBody(request))
