@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict
 from reelbase.core.jobs import active_states, enqueue_job
+from reelbase.core.video_state import Step, can_move, move_video
 from reelbase.db.models import Job, Video, VideoState, utcnow
 
 
@@ -34,7 +35,7 @@ def request_conversion(
     if video.state in PENDING_INGEST:
         video.options = {**video.options, **options, "defer_conversion": False}
         return None
-    if not video.media_info or video.state not in (VideoState.ready.value, VideoState.transcoding.value):
+    if not video.media_info or not can_move(video, Step.conversion_requested):
         raise Conflict(f"video {video.uuid} is not ingested yet (state {video.state})")
     busy = db.scalar(
         select(Job.id).where(Job.video_id == video.id, Job.kind == "transcode", Job.state.in_(active_states()))
@@ -42,8 +43,7 @@ def request_conversion(
     if busy is not None:
         raise Conflict(f"a conversion of video {video.uuid} is already running", job=busy)
     video.options = {**video.options, **options, "defer_conversion": False}
-    video.state = VideoState.transcoding.value
-    video.progress = min(video.progress, 20)
+    move_video(db, video, Step.conversion_requested)
     return enqueue_job(db, kind="transcode", video_id=video.id, payload=options)
 
 

@@ -41,6 +41,13 @@ class Conflict(DomainError):
     status = 409
 
 
+class InvalidTransition(Conflict):
+    """A video state change that the state table (``core/video_state.py``) does not allow from
+    the video's current state."""
+
+    code = "invalid_state"
+
+
 class InvalidInput(DomainError):
     code = "invalid_input"
     status = 422

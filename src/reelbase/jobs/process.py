@@ -13,8 +13,8 @@ from reelbase.core.assets import NewAsset, replace_assets
 from reelbase.core.media_env import limits_for, tools_for
 from reelbase.core.mediatypes import content_type_for
 from reelbase.core.processing import resolve_spec
-from reelbase.core.webhooks import emit_video_event
-from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
+from reelbase.core.video_state import Step, move_video
+from reelbase.db.models import AssetKind, MediaAsset, Video
 from reelbase.jobs.ingest import media_info_dict
 from reelbase.jobs.registry import JobContext, PermanentJobError, job_handler
 from reelbase.jobs.scratch import job_scratch
@@ -69,8 +69,7 @@ def process(ctx: JobContext) -> dict[str, Any] | None:
         derived.duration_ms = result.info.duration_ms
         derived.size_bytes = stored.size
         derived.quality = {"full_reference": dataclasses.asdict(score)}
-        derived.state, derived.progress, derived.state_message = VideoState.ready.value, 100, None
-        emit_video_event(db, derived, "video.ready", public_url=rt.settings.public_url)
+        move_video(db, derived, Step.processing_finished, public_url=rt.settings.public_url)
         db.commit()
     for stale in old:
         rt.store.delete(stale)

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from reelbase.core.runtime import Runtime
+from reelbase.core.video_state import advance_progress
 from reelbase.db.models import Job, Video, utcnow
 
 Handler = Callable[["JobContext"], dict[str, Any] | None]
@@ -101,6 +102,5 @@ class JobContext:
             if video_span is not None and self.video_id is not None:
                 video = db.get(Video, self.video_id)
                 if video is not None:
-                    lo, hi = video_span
-                    video.progress = max(video.progress, lo + (hi - lo) * value // 100)
+                    advance_progress(video, value, span=video_span)
             db.commit()

@@ -20,8 +20,8 @@ from sqlalchemy import and_, func, or_, select, update
 
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
-from reelbase.core.webhooks import emit_video_event
-from reelbase.db.models import Job, JobState, Video, VideoState, utcnow
+from reelbase.core.video_state import Step, move_video
+from reelbase.db.models import Job, JobState, Video, utcnow
 from reelbase.jobs.registry import JobContext, LostLease, PermanentJobError, RetryLater, handler_for
 
 log = logging.getLogger(__name__)
@@ -123,9 +123,7 @@ def _finish(runtime: Runtime, ctx: JobContext, *, state: str, result: Any = None
         if state == JobState.failed.value and ctx.video_id is not None:
             video = db.get(Video, ctx.video_id)
             if video is not None:
-                video.state = VideoState.failed.value
-                video.state_message = error
-                emit_video_event(db, video, "video.failed", public_url=runtime.settings.public_url)
+                move_video(db, video, Step.job_failed, message=error, public_url=runtime.settings.public_url)
         db.commit()
 
 

@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from reelbase.core.mediatypes import content_type_for
-from reelbase.core.webhooks import emit_video_event
 from reelbase.core.assets import NewAsset, fresh_prefix, prune_family, replace_assets
-from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
-from reelbase.jobs.ingest import INGEST_SHARE
+from reelbase.core.video_state import INGEST_SHARE, Step, move_video
+from reelbase.db.models import AssetKind, MediaAsset, Video
 from reelbase.core.media_env import tools_for
 from reelbase.jobs.registry import JobContext, job_handler
 from reelbase.jobs.publish import LivePublisher
@@ -37,7 +36,7 @@ def transcode(ctx: JobContext) -> dict[str, Any] | None:
             raise RuntimeError("video must be ingested before it is transcoded")
         key, info, video_uuid = original.storage_key, dict(video.media_info), video.uuid
         prefix = fresh_prefix(video, "ladder")
-        video.state = VideoState.transcoding.value
+        move_video(db, video, Step.transcode_started)
         db.commit()
     v = info["video"]
     width = v["height"] if v.get("rotation") in (90, 270) else v["width"]
@@ -58,8 +57,7 @@ def transcode(ctx: JobContext) -> dict[str, Any] | None:
             return None
         ctx.check_owner(db, on_lost=lambda: rt.store.delete_prefix(prefix))
         replace_assets(db, video, [AssetKind.rendition.value, AssetKind.manifest.value], new)
-        video.state, video.progress, video.state_message = VideoState.ready.value, 100, None
-        emit_video_event(db, video, "video.ready", public_url=rt.settings.public_url)
+        move_video(db, video, Step.ladder_finished, public_url=rt.settings.public_url)
         db.commit()
     prune_family(rt, video_uuid, "ladder", keep_prefix=prefix)
     return {"renditions": [r.label for r in result.rungs], "prefix": prefix}
