@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict
+from reelbase.core.job_kinds import JobKind, TranscodePayload
 from reelbase.core.jobs import active_states, enqueue_job
 from reelbase.core.video_state import Step, can_move, move_video
 from reelbase.db.models import Job, Video, VideoState, utcnow
@@ -38,13 +39,14 @@ def request_conversion(
     if not video.media_info or not can_move(video, Step.conversion_requested):
         raise Conflict(f"video {video.uuid} is not ingested yet (state {video.state})")
     busy = db.scalar(
-        select(Job.id).where(Job.video_id == video.id, Job.kind == "transcode", Job.state.in_(active_states()))
+        select(Job.id).where(Job.video_id == video.id, Job.kind == JobKind.transcode.value, Job.state.in_(active_states()))
     )
     if busy is not None:
         raise Conflict(f"a conversion of video {video.uuid} is already running", job=busy)
     video.options = {**video.options, **options, "defer_conversion": False}
     move_video(db, video, Step.conversion_requested)
-    return enqueue_job(db, kind="transcode", video_id=video.id, payload=options)
+    ladder = TranscodePayload(sd_only=bool(sd_only), mp4_only=bool(mp4_only), webm=bool(webm))
+    return enqueue_job(db, ladder, video_id=video.id)
 
 
 PENDING_INGEST = (VideoState.uploading.value, VideoState.uploaded.value, VideoState.ingesting.value)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput
+from reelbase.core.job_kinds import ProcessPayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.video_state import Step, move_video
 from reelbase.core.videos import create_video
@@ -64,8 +65,7 @@ def request_processing(
     )
     derived.project_id = source.project_id
     move_video(db, derived, Step.processing_requested)
-    job = enqueue_job(db, kind="process", video_id=derived.id,
-                      payload={"source_video_id": source.id, "params": params})
+    job = enqueue_job(db, ProcessPayload(source_video_id=source.id, params=params), video_id=derived.id)
     return derived, job
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, PayloadTooLarge, QuotaExceeded
+from reelbase.core.job_kinds import IngestPayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
 from reelbase.core.video_state import REUPLOADABLE  # noqa: F401  (the upload modules import it from here)
@@ -121,7 +122,7 @@ def commit_original(
         )
         video.original_filename = filename or video.original_filename
         video.size_bytes = info.size
-        job = enqueue_job(db, kind="ingest", video_id=video_id)
+        job = enqueue_job(db, IngestPayload(), video_id=video_id)
         move_video(db, video, Step.source_attached, public_url=runtime.settings.public_url)
         db.commit()
         job_id = job.id

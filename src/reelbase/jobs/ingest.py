@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from reelbase.core.assets import NewAsset, fresh_prefix, prune_family, replace_assets
 from reelbase.core.conversions import lock_video
+from reelbase.core.job_kinds import IngestPayload, JobKind, TranscodePayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.video_state import INGEST_SHARE, Step, move_video
 from reelbase.db.models import AssetKind, MediaAsset, Video
@@ -44,8 +45,8 @@ def _set_video(ctx: JobContext, **values: Any) -> Video | None:
         return video
 
 
-@job_handler("ingest")
-def ingest(ctx: JobContext) -> dict[str, Any] | None:
+@job_handler(JobKind.ingest)
+def ingest(ctx: JobContext, payload: IngestPayload) -> dict[str, Any] | None:
     rt = ctx.runtime
     with rt.session() as db:
         video = db.get(Video, ctx.video_id)
@@ -93,7 +94,7 @@ def ingest(ctx: JobContext) -> dict[str, Any] | None:
             db.commit()
             return {"duration_ms": info.duration_ms, "conversion": "deferred"}
         move_video(db, video, Step.ladder_queued)
-        job = enqueue_job(db, kind="transcode", video_id=video.id, payload=_ladder_options(options))
+        job = enqueue_job(db, _ladder_options(options), video_id=video.id)
         db.commit()
         job_id = job.id
     return {"duration_ms": info.duration_ms, "transcode_job": job_id}
@@ -108,9 +109,9 @@ def _mark_ready(ctx: JobContext) -> None:
             db.commit()
 
 
-def _ladder_options(options: dict[str, Any]) -> dict[str, Any]:
-    keys = ("sd_only", "mp4_only", "webm")
-    return {k: bool(options.get(k)) for k in keys}
+def _ladder_options(options: dict[str, Any]) -> TranscodePayload:
+    return TranscodePayload(sd_only=bool(options.get("sd_only")), mp4_only=bool(options.get("mp4_only")),
+                            webm=bool(options.get("webm")))
 
 
 def _assess(ctx: JobContext, src: Path, info: ProbeResult) -> dict[str, Any]:

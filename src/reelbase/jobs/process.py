@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from reelbase.core.assets import NewAsset, replace_assets
+from reelbase.core.job_kinds import JobKind, ProcessPayload
 from reelbase.core.media_env import limits_for, tools_for
 from reelbase.core.mediatypes import content_type_for
 from reelbase.core.processing import resolve_spec
@@ -22,12 +23,12 @@ from reelbase.media.processing import process_video
 from reelbase.media.quality import compare_quality
 
 
-@job_handler("process")
-def process(ctx: JobContext) -> dict[str, Any] | None:
+@job_handler(JobKind.process)
+def process(ctx: JobContext, request: ProcessPayload) -> dict[str, Any] | None:
     rt = ctx.runtime
     with rt.session() as db:
         derived = db.get(Video, ctx.video_id)
-        source = db.get(Video, ctx.payload["source_video_id"])
+        source = db.get(Video, request.source_video_id)
         if derived is None:
             return None
         if source is None:
@@ -37,7 +38,7 @@ def process(ctx: JobContext) -> dict[str, Any] | None:
         )
         if original is None:
             raise PermanentJobError("the source video has no file")
-        spec = resolve_spec(source, ctx.payload["params"])
+        spec = resolve_spec(source, request.params)
         key, derived_uuid = original.storage_key, derived.uuid
     tools = tools_for(rt.settings)
     with job_scratch(rt, ctx.job_id) as work:
