@@ -1,7 +1,7 @@
 """The layering rules of DESIGN.md, checked on the source: dialects translate only (no db,
 storage, jobs, media or net) and import nothing but core, the edge package and their own
 package; media/ and net/ import nothing from the app; core never imports a surface; no surface
-(api, each dialect, web, the upload protocols) imports another; relative imports count.;
+(api, each dialect, web, the upload protocols) imports another; relative imports count;
 and surfaces never commit (the core operation they call owns the transaction)."""
 
 from __future__ import annotations

@@ -4,10 +4,13 @@ reclaimed, a worker that lost its lease cannot commit results, retries are bound
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
+from reelbase.core.job_kinds import JobPayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.db.models import Job, utcnow
@@ -18,10 +21,19 @@ from tests.conftest import make_settings
 CALLS: list[int] = []
 
 
-@job_handler("test_flaky")
-def _flaky(ctx: JobContext) -> dict:
+class RunnerKind(enum.StrEnum):
+    flaky = "test_flaky"
+
+
+class FlakyPayload(JobPayload):
+    kind: ClassVar[RunnerKind] = RunnerKind.flaky
+    succeed_on: int
+
+
+@job_handler(RunnerKind.flaky)
+def _flaky(ctx: JobContext, payload: FlakyPayload) -> dict:
     CALLS.append(ctx.attempt)
-    if ctx.attempt < ctx.payload["succeed_on"]:
+    if ctx.attempt < payload.succeed_on:
         raise RuntimeError(f"transient failure {ctx.attempt}")
     with ctx.runtime.session() as db:
         ctx.check_owner(db)
@@ -40,9 +52,9 @@ def rt(request: pytest.FixtureRequest, tmp_path: Path) -> Runtime:
     return runtime
 
 
-def _job(rt: Runtime, **payload: object) -> int:
+def _job(rt: Runtime, *, succeed_on: int) -> int:
     with rt.session() as db:
-        job = enqueue_job(db, kind="test_flaky", payload=dict(payload), max_attempts=3)
+        job = enqueue_job(db, FlakyPayload(succeed_on=succeed_on), max_attempts=3)
         db.commit()
         return job.id
 

@@ -8,7 +8,9 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict
+from reelbase.core.job_kinds import JobKind, TranscodePayload
 from reelbase.core.jobs import active_states, enqueue_job
+from reelbase.core.video_state import Step, can_move, move_video
 from reelbase.db.models import Job, Video, VideoState, utcnow
 
 
@@ -35,17 +37,17 @@ def request_conversion(
         video.options = {**video.options, **options, "defer_conversion": False}
         db.commit()
         return None
-    if not video.media_info or video.state not in (VideoState.ready.value, VideoState.transcoding.value):
+    if not video.media_info or not can_move(video, Step.conversion_requested):
         raise Conflict(f"video {video.uuid} is not ingested yet (state {video.state})")
     busy = db.scalar(
-        select(Job.id).where(Job.video_id == video.id, Job.kind == "transcode", Job.state.in_(active_states()))
+        select(Job.id).where(Job.video_id == video.id, Job.kind == JobKind.transcode.value, Job.state.in_(active_states()))
     )
     if busy is not None:
         raise Conflict(f"a conversion of video {video.uuid} is already running", job=busy)
     video.options = {**video.options, **options, "defer_conversion": False}
-    video.state = VideoState.transcoding.value
-    video.progress = min(video.progress, 20)
-    job = enqueue_job(db, kind="transcode", video_id=video.id, payload=options)
+    move_video(db, video, Step.conversion_requested)
+    ladder = TranscodePayload(sd_only=bool(sd_only), mp4_only=bool(mp4_only), webm=bool(webm))
+    job = enqueue_job(db, ladder, video_id=video.id)
     db.commit()
     return job
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 class DomainError(Exception):
     code = "error"
     status = 400
+    # Raised inside a job, a domain error fails it at once: the rule that refused the work (bad
+    # input, a conflict, a row that is gone) refuses it again on every retry.
+    permanent = True
 
     def __init__(self, message: str, *, field: str | None = None, **details: object) -> None:
         super().__init__(message)
@@ -39,6 +42,13 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     status = 409
+
+
+class InvalidTransition(Conflict):
+    """A video state change that the state table (``core/video_state.py``) does not allow from
+    the video's current state."""
+
+    code = "invalid_state"
 
 
 class InvalidInput(DomainError):

@@ -8,25 +8,20 @@ job is never sent.
 
 from __future__ import annotations
 
-from typing import Any
-
 from collections.abc import Callable
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelbase.core.job_kinds import JobPayload, checked_payload
 from reelbase.db.models import Job, JobState
 
 
-def enqueue_job(
-    db: Session,
-    *,
-    kind: str,
-    video_id: int | None = None,
-    payload: dict[str, Any] | None = None,
-    max_attempts: int = 3,
-) -> Job:
-    job = Job(kind=kind, video_id=video_id, payload=dict(payload or {}), max_attempts=max_attempts)
+def enqueue_job(db: Session, payload: JobPayload, *, video_id: int | None = None, max_attempts: int = 3) -> Job:
+    """Record a job of ``payload``'s kind (see ``core/job_kinds.py``). Anything but exactly the
+    payload type of a kind is refused with JobPayloadError before a row is written."""
+    payload = checked_payload(payload)
+    job = Job(kind=payload.kind.value, video_id=video_id, payload=payload.to_row(), max_attempts=max_attempts)
     db.add(job)
     db.flush()
     db.info.setdefault(_PENDING, []).append(job.id)

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput
+from reelbase.core.job_kinds import ProcessPayload
 from reelbase.core.jobs import enqueue_job
+from reelbase.core.video_state import Step, move_video
 from reelbase.core.videos import add_video
 from reelbase.db.models import Job, Video, VideoState
 from reelbase.media.errors import InvalidProcessing
@@ -64,9 +66,8 @@ def request_processing(
         options={"processing": params},
     )
     derived.project_id = source.project_id
-    derived.state = VideoState.transcoding.value
-    job = enqueue_job(db, kind="process", video_id=derived.id,
-                      payload={"source_video_id": source.id, "params": params})
+    move_video(db, derived, Step.processing_requested)
+    job = enqueue_job(db, ProcessPayload(source_video_id=source.id, params=params), video_id=derived.id)
     db.commit()
     return derived, job
 

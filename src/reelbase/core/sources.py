@@ -17,15 +17,16 @@ from sqlalchemy.orm import Session
 from reelbase.core.accounts import team_limits
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, PayloadTooLarge, QuotaExceeded
+from reelbase.core.job_kinds import IngestPayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
+from reelbase.core.video_state import REUPLOADABLE  # noqa: F401  (the upload modules import it from here)
+from reelbase.core.video_state import Step, move_video
 from reelbase.core.videos import team_stored_bytes
-from reelbase.core.webhooks import emit_video_event
-from reelbase.db.models import AssetKind, MediaAsset, Team, Video, VideoState
+from reelbase.db.models import AssetKind, MediaAsset, Team, Video
 from reelbase.storage.base import BlobInfo
 
 MAX_FILENAME = 255
-REUPLOADABLE = {VideoState.created.value, VideoState.uploading.value, VideoState.failed.value}
 
 
 def validate_filename(name: str | None) -> str | None:
@@ -121,11 +122,8 @@ def commit_original(
         )
         video.original_filename = filename or video.original_filename
         video.size_bytes = info.size
-        video.state = VideoState.uploaded.value
-        video.state_message = None
-        video.progress = 0
-        job = enqueue_job(db, kind="ingest", video_id=video_id)
-        emit_video_event(db, video, "upload.completed", public_url=runtime.settings.public_url)
+        job = enqueue_job(db, IngestPayload(), video_id=video_id)
+        move_video(db, video, Step.source_attached, public_url=runtime.settings.public_url)
         db.commit()
         job_id = job.id
     for old in stale:

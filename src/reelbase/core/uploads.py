@@ -55,6 +55,7 @@ from reelbase.core.uploads_io import (
 from reelbase.core.uploads_io import staged_size as read_staged_size
 from reelbase.core.uploads_lock import UploadLocked, upload_lock
 from reelbase.core.uploads_status import Actor, UploadGone, UploadGrant, UploadState, UploadStatus, status_of
+from reelbase.core.video_state import Step, move_video, release_upload
 from reelbase.core.videos import add_video, find_video, video_prefix
 from reelbase.db.models import Team, UploadSession, Video, VideoState, utcnow
 from reelbase.storage.base import BlobInfo
@@ -111,7 +112,7 @@ def create_upload(
                 title=title or filename or "", project_ref=project, original_filename=filename,
                 options=video_options,
             )
-        video.state = VideoState.uploading.value
+        move_video(db, video, Step.upload_started)
         sess = UploadSession(
             public_id=secrets.token_hex(16), video_id=video.id, team_id=principal.team_id,
             user_id=principal.acting_user_id, protocol=protocol, mode=mode,
@@ -399,9 +400,7 @@ def release_video(db: Session, sess: UploadSession, *, state: str | None = None,
         )
     )
     if not others:
-        video.state = state or VideoState.created.value
-        if video.state == VideoState.failed.value:
-            video.state_message = message
+        release_upload(db, video, back_to=state, message=message)
 
 
 def _skipping(chunks: Iterable[bytes], skip: int) -> Iterable[bytes]:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, DomainError, InvalidInput, NotFound
+from reelbase.core.job_kinds import FetchUrlPayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
 from reelbase.core.sources import team_upload_limit
@@ -117,16 +118,13 @@ def start_signed_url_import(runtime: Runtime, grant: UploadGrant, *, url: str) -
     return status
 
 
-FETCH_JOB = "fetch_url"
-
-
 def _queue_fetch(runtime: Runtime, upload_id: str) -> None:
     """Queue the fetch (sent to the workers once committed); it shows in the video's jobs."""
     with runtime.session() as db:
         sess = db.scalar(select(UploadSession).where(UploadSession.public_id == upload_id))
         if sess is None:
             raise NotFound(f"no upload {upload_id}")
-        enqueue_job(db, kind=FETCH_JOB, video_id=sess.video_id, payload={"upload_id": upload_id}, max_attempts=3)
+        enqueue_job(db, FetchUrlPayload(upload_id=upload_id), video_id=sess.video_id, max_attempts=3)
         db.commit()
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelbase.core.errors import DomainError
+from reelbase.core.job_kinds import JobKind
 from reelbase.core.jobs import jobs_for_video
 from reelbase.core.processing import resolve_spec
 from reelbase.db.models import (
@@ -125,7 +126,7 @@ def ingest_stage(db: Session, video: Video) -> Stage:
         done = video.state == VideoState.ready.value
         return Stage(status=DONE if done else NOT_STARTED, progress=100.0 if done else 0.0,
                      updated_at=video.updated_at, metadata_available=available, metadata_committed=done)
-    jobs = [j for j in jobs_for_video(db, video.id) if j.kind in ("ingest", "transcode")]
+    jobs = [j for j in jobs_for_video(db, video.id) if j.kind in (JobKind.ingest, JobKind.transcode)]
     updated = _last_change(jobs, video.updated_at)
     committed = available and video.state in (VideoState.transcoding.value, VideoState.ready.value)
     state = video.state
@@ -146,7 +147,7 @@ def ingest_stage(db: Session, video: Video) -> Stage:
 def processing_stage(db: Session, video: Video) -> Stage:
     if video.parent_id is None:
         return Stage(status=NOT_APPLICABLE, progress=0.0, updated_at=video.created_at)
-    jobs = [j for j in jobs_for_video(db, video.id) if j.kind == "process"]
+    jobs = [j for j in jobs_for_video(db, video.id) if j.kind == JobKind.process]
     updated = _last_change(jobs, video.updated_at)
     if video.state == VideoState.ready.value:
         return Stage(status=DONE, progress=100.0, updated_at=updated)

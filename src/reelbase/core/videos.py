@@ -18,6 +18,7 @@ from reelbase.core.accounts import team_limits
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from reelbase.core.projects import get_project
+from reelbase.core.video_state import REUPLOADABLE
 from reelbase.db.models import MediaAsset, Video, VideoState
 from reelbase.settings import Settings
 from reelbase.storage.base import BlobStore
@@ -236,7 +237,7 @@ def set_ingest_mode(db: Session, video: Video, mode: str) -> Video:
     quality, ladder) or ``light`` (metadata only). Only before the video has a source."""
     if mode not in INGEST_MODES:
         raise InvalidInput(f"ingest mode must be one of {', '.join(INGEST_MODES)}", field="ingest")
-    if video.state not in (VideoState.created.value, VideoState.uploading.value, VideoState.failed.value):
+    if video.state not in REUPLOADABLE:
         raise Conflict(f"video {video.uuid} already has a source (state {video.state})")
     if video.options.get("ingest", "full") != mode:
         video.options = {**video.options, "ingest": mode}

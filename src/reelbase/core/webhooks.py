@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, NotFound
+from reelbase.core.job_kinds import WebhookPayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.db.models import Video, WebhookDelivery, WebhookSubscription, utcnow
 
@@ -119,7 +120,7 @@ def _queue(db: Session, **fields: Any) -> WebhookDelivery:
     delivery = WebhookDelivery(message_id="msg_" + secrets.token_hex(12), **fields)
     db.add(delivery)
     db.flush()
-    enqueue_job(db, kind="webhook", payload={"delivery_id": delivery.id}, max_attempts=MAX_ATTEMPTS)
+    enqueue_job(db, WebhookPayload(delivery_id=delivery.id), max_attempts=MAX_ATTEMPTS)
     return delivery
 
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from reelbase.core.uploads_url import FETCH_JOB, import_from_url
+from reelbase.core.job_kinds import FetchUrlPayload, JobKind
+from reelbase.core.uploads_url import import_from_url
 from reelbase.jobs.registry import JobContext, job_handler
 
 
-@job_handler(FETCH_JOB)
-def fetch_url(ctx: JobContext) -> dict[str, Any]:
-    status = import_from_url(ctx.runtime, str(ctx.payload["upload_id"]))
+@job_handler(JobKind.fetch_url)
+def fetch_url(ctx: JobContext, fetch: FetchUrlPayload) -> dict[str, Any]:
+    status = import_from_url(ctx.runtime, fetch.upload_id)
     result: dict[str, Any] = {"upload": status.id, "state": status.state, "bytes": status.offset}
     if status.error:
         result["error"] = status.error

@@ -14,17 +14,16 @@ from sqlalchemy import select
 
 from reelbase.core.assets import NewAsset, fresh_prefix, prune_family, replace_assets
 from reelbase.core.conversions import lock_video
+from reelbase.core.job_kinds import IngestPayload, JobKind, TranscodePayload
 from reelbase.core.jobs import enqueue_job
-from reelbase.core.webhooks import emit_video_event
-from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
+from reelbase.core.video_state import INGEST_SHARE, Step, move_video
+from reelbase.db.models import AssetKind, MediaAsset, Video
 from reelbase.core.media_env import limits_for, tools_for
 from reelbase.jobs.registry import JobContext, job_handler
 from reelbase.jobs.scratch import job_scratch
 from reelbase.media.quality import assess_quality
 from reelbase.media.probe import ProbeResult, decode_check, detect_interlace, probe
 from reelbase.media.thumbnails import extract_thumbnails, make_storyboard
-
-INGEST_SHARE = 20  # percent of the video's overall progress
 
 
 def media_info_dict(info: ProbeResult, interlace: Any | None) -> dict[str, Any]:
@@ -46,8 +45,8 @@ def _set_video(ctx: JobContext, **values: Any) -> Video | None:
         return video
 
 
-@job_handler("ingest")
-def ingest(ctx: JobContext) -> dict[str, Any] | None:
+@job_handler(JobKind.ingest)
+def ingest(ctx: JobContext, payload: IngestPayload) -> dict[str, Any] | None:
     rt = ctx.runtime
     with rt.session() as db:
         video = db.get(Video, ctx.video_id)
@@ -58,8 +57,7 @@ def ingest(ctx: JobContext) -> dict[str, Any] | None:
         )
         if original is None:
             raise RuntimeError("video has no original to ingest")
-        video.state, video.state_message = VideoState.ingesting.value, None
-        video.progress = 1
+        move_video(db, video, Step.ingest_started)
         db.commit()
         key, video_uuid, token, options = original.storage_key, video.uuid, video.token, dict(video.options)
     tools, limits = tools_for(rt.settings), limits_for(rt.settings)
@@ -92,12 +90,11 @@ def ingest(ctx: JobContext) -> dict[str, Any] | None:
         options = dict(video.options)
         deferred = bool(options.get("defer_conversion"))
         if deferred:
-            video.state, video.progress = VideoState.ready.value, 100
-            emit_video_event(db, video, "video.ready", public_url=rt.settings.public_url)
+            move_video(db, video, Step.ingest_finished, public_url=rt.settings.public_url)
             db.commit()
             return {"duration_ms": info.duration_ms, "conversion": "deferred"}
-        video.state = VideoState.transcoding.value
-        job = enqueue_job(db, kind="transcode", video_id=video.id, payload=_ladder_options(options))
+        move_video(db, video, Step.ladder_queued)
+        job = enqueue_job(db, _ladder_options(options), video_id=video.id)
         db.commit()
         job_id = job.id
     return {"duration_ms": info.duration_ms, "transcode_job": job_id}
@@ -108,14 +105,13 @@ def _mark_ready(ctx: JobContext) -> None:
         video = db.get(Video, ctx.video_id)
         if video is not None:
             ctx.check_owner(db)
-            video.state, video.progress = VideoState.ready.value, 100
-            emit_video_event(db, video, "video.ready", public_url=ctx.runtime.settings.public_url)
+            move_video(db, video, Step.ingest_finished, public_url=ctx.runtime.settings.public_url)
             db.commit()
 
 
-def _ladder_options(options: dict[str, Any]) -> dict[str, Any]:
-    keys = ("sd_only", "mp4_only", "webm")
-    return {k: bool(options.get(k)) for k in keys}
+def _ladder_options(options: dict[str, Any]) -> TranscodePayload:
+    return TranscodePayload(sd_only=bool(options.get("sd_only")), mp4_only=bool(options.get("mp4_only")),
+                            webm=bool(options.get("webm")))
 
 
 def _assess(ctx: JobContext, src: Path, info: ProbeResult) -> dict[str, Any]:

@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import select
 
 from reelbase.core.assets import NewAsset, replace_assets
+from reelbase.core.job_kinds import JobKind, ProcessPayload
 from reelbase.core.media_env import limits_for, tools_for
 from reelbase.core.mediatypes import content_type_for
 from reelbase.core.processing import resolve_spec
-from reelbase.core.webhooks import emit_video_event
-from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
+from reelbase.core.video_state import Step, move_video
+from reelbase.db.models import AssetKind, MediaAsset, Video
 from reelbase.jobs.ingest import media_info_dict
 from reelbase.jobs.registry import JobContext, PermanentJobError, job_handler
 from reelbase.jobs.scratch import job_scratch
@@ -22,12 +23,12 @@ from reelbase.media.processing import process_video
 from reelbase.media.quality import compare_quality
 
 
-@job_handler("process")
-def process(ctx: JobContext) -> dict[str, Any] | None:
+@job_handler(JobKind.process)
+def process(ctx: JobContext, request: ProcessPayload) -> dict[str, Any] | None:
     rt = ctx.runtime
     with rt.session() as db:
         derived = db.get(Video, ctx.video_id)
-        source = db.get(Video, ctx.payload["source_video_id"])
+        source = db.get(Video, request.source_video_id)
         if derived is None:
             return None
         if source is None:
@@ -37,7 +38,7 @@ def process(ctx: JobContext) -> dict[str, Any] | None:
         )
         if original is None:
             raise PermanentJobError("the source video has no file")
-        spec = resolve_spec(source, ctx.payload["params"])
+        spec = resolve_spec(source, request.params)
         key, derived_uuid = original.storage_key, derived.uuid
     tools = tools_for(rt.settings)
     with job_scratch(rt, ctx.job_id) as work:
@@ -69,8 +70,7 @@ def process(ctx: JobContext) -> dict[str, Any] | None:
         derived.duration_ms = result.info.duration_ms
         derived.size_bytes = stored.size
         derived.quality = {"full_reference": dataclasses.asdict(score)}
-        derived.state, derived.progress, derived.state_message = VideoState.ready.value, 100, None
-        emit_video_event(db, derived, "video.ready", public_url=rt.settings.public_url)
+        move_video(db, derived, Step.processing_finished, public_url=rt.settings.public_url)
         db.commit()
     for stale in old:
         rt.store.delete(stale)

@@ -1,28 +1,34 @@
-"""The typed job registry: every job kind maps to one handler.
+"""The typed job registry: every job kind maps to one handler, which receives the job's payload
+as the type its kind declares (``core/job_kinds.py``).
 
-A handler gets a :class:`JobContext` and returns a JSON-able result (or None). It must be
-idempotent: it may run again after a crash (at-least-once), so it writes to a fresh place and
-commits atomically in the database.
+A handler gets a :class:`JobContext` and its typed payload and returns a JSON-able result (or
+None). It must be idempotent: it may run again after a crash (at-least-once), so it writes to a
+fresh place and commits atomically in the database.
 """
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session
 
+from reelbase.core.job_kinds import JobPayload, decode_payload, payload_type_for
 from reelbase.core.runtime import Runtime
+from reelbase.core.video_state import advance_progress
 from reelbase.db.models import Job, Video, utcnow
 
-Handler = Callable[["JobContext"], dict[str, Any] | None]
-_HANDLERS: dict[str, Handler] = {}
+P = TypeVar("P", bound=JobPayload)
+Handler = Callable[["JobContext", P], dict[str, Any] | None]
 
 
 class PermanentJobError(Exception):
     """A failure that a retry cannot fix (bad input); the job fails at once with this message."""
+
+    permanent = True
 
 
 class LostLease(Exception):
@@ -38,21 +44,45 @@ class RetryLater(Exception):
         self.delay_s = delay_s
 
 
-def job_handler(kind: str) -> Callable[[Handler], Handler]:
-    def register(fn: Handler) -> Handler:
-        if kind in _HANDLERS and _HANDLERS[kind] is not fn:
-            raise ValueError(f"job kind {kind!r} registered twice")
-        _HANDLERS[kind] = fn
+@dataclass(frozen=True)
+class Registered(Generic[P]):
+    kind: enum.StrEnum
+    payload_type: type[P]
+    run: Handler[P]
+
+
+_HANDLERS: dict[str, Registered[Any]] = {}
+
+
+def job_handler(kind: enum.StrEnum) -> Callable[[Handler[P]], Handler[P]]:
+    """Register the handler of ``kind`` (a JobKind member; a bare string is refused), which is
+    called as ``handler(ctx, payload)`` with the payload type of its kind."""
+    if not isinstance(kind, enum.StrEnum):
+        raise TypeError(f"a job kind is a JobKind member, not {type(kind).__name__} {kind!r}")
+    payload_type = payload_type_for(kind)
+
+    def register(fn: Handler[P]) -> Handler[P]:
+        known = _HANDLERS.get(kind.value)
+        if known is not None and known.run is not fn:
+            raise ValueError(f"job kind {kind.value!r} registered twice")
+        _HANDLERS[kind.value] = Registered(kind=kind, payload_type=payload_type, run=fn)
         return fn
 
     return register
 
 
-def handler_for(kind: str) -> Handler:
+def handler_for(kind: str) -> Registered[Any]:
     try:
-        return _HANDLERS[kind]
+        return _HANDLERS[str(kind)]
     except KeyError:
         raise PermanentJobError(f"unknown job kind {kind!r}") from None
+
+
+def run_handler(ctx: JobContext) -> dict[str, Any] | None:
+    """Run the job's handler with its payload decoded from the stored row and checked against
+    its kind's type (a payload that does not fit fails the job for good: JobPayloadError)."""
+    registered = handler_for(ctx.kind)
+    return registered.run(ctx, decode_payload(ctx.kind, ctx.stored_payload))
 
 
 def registered_kinds() -> list[str]:
@@ -63,9 +93,9 @@ def registered_kinds() -> list[str]:
 class JobContext:
     runtime: Runtime
     job_id: int
-    kind: str
+    kind: str  # as stored: a kind this process may not know fails the job in run_handler
     video_id: int | None
-    payload: dict[str, Any]
+    stored_payload: dict[str, Any]  # as stored; the handler gets it typed
     attempt: int
     _last_progress_write: float = field(default=0.0)
     _last_progress: int = field(default=-1)
@@ -101,6 +131,5 @@ class JobContext:
             if video_span is not None and self.video_id is not None:
                 video = db.get(Video, self.video_id)
                 if video is not None:
-                    lo, hi = video_span
-                    video.progress = max(video.progress, lo + (hi - lo) * value // 100)
+                    advance_progress(video, value, span=video_span)
             db.commit()

@@ -18,21 +18,21 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
-from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
-from reelbase.core.webhooks import emit_video_event
-from reelbase.db.models import Job, JobState, Video, VideoState, utcnow
-from reelbase.jobs.registry import JobContext, LostLease, PermanentJobError, RetryLater, handler_for
+from reelbase.core.video_state import Step, move_video
+from reelbase.db.models import Job, JobState, Video, utcnow
+from reelbase.jobs.registry import JobContext, LostLease, RetryLater, run_handler
 
 log = logging.getLogger(__name__)
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _is_permanent(exc: BaseException) -> bool:
-    if isinstance(exc, PermanentJobError | DomainError):
-        return True
-    # media.MediaRejected marks bad input; imported lazily so jobs/ works without media/.
-    return type(exc).__name__ in {"MediaRejected", "InvalidProcessing"}
+    """Whether a retry cannot help: the error says so itself with a ``permanent`` class attribute
+    (PermanentJobError, every DomainError, media's MediaRejected and InvalidProcessing, a job
+    payload that does not fit its kind). It is a plain attribute rather than a shared base class
+    because media/ and net/ import nothing from the app."""
+    return getattr(exc, "permanent", False) is True
 
 
 def claim_job(runtime: Runtime, job_id: int) -> JobContext | None:
@@ -70,7 +70,7 @@ def claim_job(runtime: Runtime, job_id: int) -> JobContext | None:
             job_id=job.id,
             kind=job.kind,
             video_id=job.video_id,
-            payload=dict(job.payload),
+            stored_payload=dict(job.payload),
             attempt=job.attempts,
         )
 
@@ -123,9 +123,7 @@ def _finish(runtime: Runtime, ctx: JobContext, *, state: str, result: Any = None
         if state == JobState.failed.value and ctx.video_id is not None:
             video = db.get(Video, ctx.video_id)
             if video is not None:
-                video.state = VideoState.failed.value
-                video.state_message = error
-                emit_video_event(db, video, "video.failed", public_url=runtime.settings.public_url)
+                move_video(db, video, Step.job_failed, message=error, public_url=runtime.settings.public_url)
         db.commit()
 
 
@@ -146,7 +144,7 @@ def execute_job(runtime: Runtime, job_id: int) -> str:
         return JobState.failed.value
     try:
         with _Heartbeat(runtime, job_id):
-            result = handler_for(ctx.kind)(ctx)
+            result = run_handler(ctx)
     except LostLease:
         log.warning("job %s attempt %s lost its lease to another worker; its results are dropped",
                     job_id, ctx.attempt)

@@ -13,18 +13,18 @@ from typing import Any
 from sqlalchemy import select
 
 from reelbase.core.mediatypes import content_type_for
-from reelbase.core.webhooks import emit_video_event
 from reelbase.core.assets import NewAsset, fresh_prefix, prune_family, replace_assets
-from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
-from reelbase.jobs.ingest import INGEST_SHARE
+from reelbase.core.job_kinds import JobKind, TranscodePayload
+from reelbase.core.video_state import INGEST_SHARE, Step, move_video
+from reelbase.db.models import AssetKind, MediaAsset, Video
 from reelbase.core.media_env import tools_for
 from reelbase.jobs.registry import JobContext, job_handler
 from reelbase.jobs.publish import LivePublisher
 from reelbase.jobs.scratch import job_scratch
 from reelbase.media.ladder import plan_ladder, transcode_ladder
 
-@job_handler("transcode")
-def transcode(ctx: JobContext) -> dict[str, Any] | None:
+@job_handler(JobKind.transcode)
+def transcode(ctx: JobContext, ladder: TranscodePayload) -> dict[str, Any] | None:
     rt = ctx.runtime
     with rt.session() as db:
         video = db.get(Video, ctx.video_id)
@@ -37,17 +37,17 @@ def transcode(ctx: JobContext) -> dict[str, Any] | None:
             raise RuntimeError("video must be ingested before it is transcoded")
         key, info, video_uuid = original.storage_key, dict(video.media_info), video.uuid
         prefix = fresh_prefix(video, "ladder")
-        video.state = VideoState.transcoding.value
+        move_video(db, video, Step.transcode_started)
         db.commit()
     v = info["video"]
     width = v["height"] if v.get("rotation") in (90, 270) else v["width"]
     height = v["width"] if v.get("rotation") in (90, 270) else v["height"]
-    opts = ctx.payload
-    rungs = plan_ladder(width, height, sd_only=bool(opts.get("sd_only")))
+    rungs = plan_ladder(width, height, sd_only=ladder.sd_only)
     span = (INGEST_SHARE, 99)
-    live = not opts.get("mp4_only")
+    live = not ladder.mp4_only
     try:
-        new, result = _encode(ctx, key=key, info=info, rungs=rungs, prefix=prefix, live=live, span=span)
+        new, result = _encode(ctx, key=key, info=info, rungs=rungs, prefix=prefix, live=live, span=span,
+                              webm=ladder.webm)
     except BaseException:
         _withdraw(ctx, prefix)
         raise
@@ -58,16 +58,15 @@ def transcode(ctx: JobContext) -> dict[str, Any] | None:
             return None
         ctx.check_owner(db, on_lost=lambda: rt.store.delete_prefix(prefix))
         replace_assets(db, video, [AssetKind.rendition.value, AssetKind.manifest.value], new)
-        video.state, video.progress, video.state_message = VideoState.ready.value, 100, None
-        emit_video_event(db, video, "video.ready", public_url=rt.settings.public_url)
+        move_video(db, video, Step.ladder_finished, public_url=rt.settings.public_url)
         db.commit()
     prune_family(rt, video_uuid, "ladder", keep_prefix=prefix)
     return {"renditions": [r.label for r in result.rungs], "prefix": prefix}
 
 
 def _encode(ctx: JobContext, *, key: str, info: dict[str, Any], rungs: list[Any], prefix: str, live: bool,
-            span: tuple[int, int]) -> tuple[list[NewAsset], Any]:
-    rt, opts, v = ctx.runtime, ctx.payload, info["video"]
+            span: tuple[int, int], webm: bool) -> tuple[list[NewAsset], Any]:
+    rt, v = ctx.runtime, info["video"]
     with job_scratch(rt, ctx.job_id) as work:
         src = work / "source"
         rt.store.get_to_file(key, src)
@@ -83,7 +82,7 @@ def _encode(ctx: JobContext, *, key: str, info: dict[str, Any], rungs: list[Any]
             result = transcode_ladder(
                 src, out, tools=tools_for(rt.settings), rungs=rungs, fps=v["avg_frame_rate"] or 30.0,
                 duration_s=info["duration_ms"] / 1000, has_audio=bool(info.get("audio")),
-                mp4=True, hls=live, dash=live, webm=bool(opts.get("webm")),
+                mp4=True, hls=live, dash=live, webm=webm,
                 on_progress=lambda f: ctx.set_progress(f * 95, video_span=span),
                 timeout_s=rt.settings.media_step_timeout_seconds,
             )

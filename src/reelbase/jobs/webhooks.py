@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+from reelbase.core.job_kinds import JobKind, WebhookPayload
 from reelbase.core.webhooks import subscription_secret, sign
 from reelbase.db.models import Job, WebhookDelivery, WebhookSubscription, utcnow
 from reelbase.jobs.registry import JobContext, PermanentJobError, RetryLater, job_handler
@@ -23,10 +24,10 @@ def _record(ctx: JobContext, delivery_id: int, **values: Any) -> None:
             db.commit()
 
 
-@job_handler("webhook")
-def deliver_webhook(ctx: JobContext) -> dict[str, Any] | None:
+@job_handler(JobKind.webhook)
+def deliver_webhook(ctx: JobContext, message: WebhookPayload) -> dict[str, Any] | None:
     rt = ctx.runtime
-    delivery_id = int(ctx.payload["delivery_id"])
+    delivery_id = message.delivery_id
     with rt.session() as db:
         delivery = db.get(WebhookDelivery, delivery_id)
         if delivery is None or delivery.state == "succeeded":

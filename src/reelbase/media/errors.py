@@ -11,6 +11,8 @@ Two families, kept apart because callers treat them differently:
   offending request field (dotted path as in Pixop's process-video table).
 
 All three derive from ``MediaError`` so a handler can catch the whole package in one clause.
+``permanent`` says whether a retry may help (the job runner reads it): a tool failure may be
+transient, a refused input or request is refused again.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from collections.abc import Sequence
 
 class MediaError(Exception):
     """Base class of every error raised by ``reelbase.media``."""
+
+    permanent = False
 
 
 class FFmpegError(MediaError):
@@ -40,6 +44,8 @@ class MediaRejected(MediaError):
     ``unsupported_format``, ``timeout``.
     """
 
+    permanent = True
+
     def __init__(self, code: str, message: str) -> None:
         self.code = code
         self.message = message
@@ -48,6 +54,8 @@ class MediaRejected(MediaError):
 
 class InvalidProcessing(MediaError):
     """A processing request was refused before any work started."""
+
+    permanent = True
 
     def __init__(self, field: str, message: str) -> None:
         self.field = field
