@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.api.errors import domain_error_response
+from reelbase.edge.errors import domain_error_response
 from reelbase.core import accounts
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidTransition
