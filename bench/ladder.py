@@ -191,7 +191,7 @@ def app_path(src: Path, data_dir: Path) -> tuple[float, float | None]:
     import uvicorn
 
     from reelbase.app import create_app
-    from reelbase.core import accounts
+    from reelbase.core.auth import accounts
     from reelbase.core.runtime import build_runtime
     from reelbase.settings import Settings
 

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from reelbase.core import accounts
+from reelbase.core.auth import accounts
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.db.models import ApiKey, User

@@ -1,6 +1,6 @@
 """Native API: the caller's API keys (list, create with the secret shown once, revoke).
 
-Scoped by :mod:`reelbase.core.key_admin`: the caller's own user keys and the team's organization
+Scoped by :mod:`reelbase.core.auth.key_admin`: the caller's own user keys and the team's organization
 keys; another team's keys, or a teammate's personal ones, are absent (404).
 """
 
@@ -13,7 +13,7 @@ from pydantic import Field
 
 from reelbase.api.schemas import KeyCreated, KeyPublic, KeysPublic, Strict
 from reelbase.edge.errors import error_responses
-from reelbase.core import key_admin
+from reelbase.core.auth import key_admin
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
 from reelbase.edge.representations import key_public
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query, Request, Response
 
 from reelbase.api.schemas import Me, ProjectCreate, ProjectPublic, ProjectsPublic, ProjectUpdate, iso, project_public
 from reelbase.edge.errors import error_responses
-from reelbase.core import projects as core_projects
-from reelbase.core.accounts import team_limits
-from reelbase.core.videos import count_team_videos, team_stored_bytes
+from reelbase.core.videos import projects as core_projects
+from reelbase.core.auth.accounts import team_limits
+from reelbase.core.videos.catalog import count_team_videos, team_stored_bytes
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
 from reelbase.edge.links import set_pagination_headers
 

@@ -5,7 +5,7 @@ makes a token for one new video whose settings are chosen now (title, visibility
 completion callback) and answers with the page to open: ``uploader_url`` for kind ``upload``,
 ``recorder_url`` for kind ``record``. The page may sit in an iframe on another site; whoever
 holds the URL may upload until ``expires_at`` (an uploader page may add several files, each a
-video of the same series). See :mod:`reelbase.core.upload_tokens`.
+video of the same series). See :mod:`reelbase.core.uploads.page_tokens`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reelbase.api.schemas import UploadTokenPublic, iso
 from reelbase.edge.errors import error_responses
-from reelbase.core import upload_tokens
+from reelbase.core.uploads import page_tokens as upload_tokens
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.upload_tokens import Callback, UploadToken
-from reelbase.core.uploads_signed import MAX_EXPIRES_IN
+from reelbase.core.uploads.page_tokens import Callback, UploadToken
+from reelbase.core.uploads.signed import MAX_EXPIRES_IN
 from reelbase.core.webhooks import check_webhook_url
 from reelbase.edge.deps import PrincipalDep, RuntimeDep
 

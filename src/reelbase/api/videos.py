@@ -21,15 +21,15 @@ from reelbase.api.schemas import (
     file_responses,
     job_public,
 )
-from reelbase.core import conversions as core_conversions
-from reelbase.core import processing as core_processing
-from reelbase.core import thumbnails as core_thumbs
-from reelbase.core import videos as core_videos
+from reelbase.core.videos import conversions as core_conversions
+from reelbase.core.videos import processing as core_processing
+from reelbase.core.videos import thumbnails as core_thumbs
+from reelbase.core.videos import catalog as core_videos
 from reelbase.core.jobs import jobs_for_video
-from reelbase.core.downloads import asset_download, original_download, stream_file_download
+from reelbase.core.playback.downloads import asset_download, original_download, stream_file_download
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_single import receive_source
+from reelbase.core.uploads.single import receive_source
 from reelbase.db.models import Video
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
 from reelbase.edge.errors import error_responses

@@ -15,15 +15,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from reelbase.core import key_admin
-from reelbase.core import projects as core_projects
-from reelbase.core import videos as core_videos
+from reelbase.core.auth import key_admin
+from reelbase.core.videos import projects as core_projects
+from reelbase.core.videos import catalog as core_videos
 from reelbase.core import webhooks as core_webhooks
 from reelbase.core.context import Principal
 from reelbase.core.errors import DomainError
 from reelbase.core.jobs import jobs_for_video
 from reelbase.core.runtime import Runtime
-from reelbase.core.sources import team_upload_limit
+from reelbase.core.uploads.sources import team_upload_limit
 from reelbase.db.models import Video, VideoState
 from reelbase.edge.representations import (
     delivery_public,

@@ -2,7 +2,7 @@
 ``/embed/{id}`` (the player alone, full-frame, for an iframe on any site).
 
 ``{id}`` is the video's code (16-hex token) or its UUID. Who may watch is decided by
-:func:`reelbase.core.player.check_watch_access`: a public video plays for anyone, a private one
+:func:`reelbase.core.playback.viewers.check_watch_access`: a public video plays for anyone, a private one
 for a signed-in team member or with a view token in the page URL (``?t=<expires>.<signature>``).
 
 The page plays files below a signed, expiring stream prefix
@@ -21,9 +21,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from reelbase.core import player as core_player
+from reelbase.core.playback import viewers as core_player
 from reelbase.core.errors import DomainError, NotFound
-from reelbase.core.playback import signed_prefix, signed_stream_download, verify_playback
+from reelbase.core.playback.streams import signed_prefix, signed_stream_download, verify_playback
 from reelbase.db.models import Video, VideoState
 from reelbase.edge.files import file_response
 from reelbase.web.auth import OptionalSession

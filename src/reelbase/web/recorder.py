@@ -23,7 +23,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelbase.core import upload_tokens
+from reelbase.core.uploads import page_tokens as upload_tokens
 from reelbase.core.errors import DomainError
 from reelbase.web.render import json_error, render, runtime_of
 from reelbase.web.uploader import slot_json, small_json, token_error

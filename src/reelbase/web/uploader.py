@@ -21,10 +21,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reelbase.core import upload_tokens
+from reelbase.core.uploads import page_tokens as upload_tokens
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
-from reelbase.core.upload_tokens import UploadSlot, UploadToken
+from reelbase.core.uploads.page_tokens import UploadSlot, UploadToken
 from reelbase.edge.links import API_PREFIX
 from reelbase.edge.upload_body import UploadBody
 from reelbase.web.render import json_error, message, render, runtime_of

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from reelbase.core import upload_tokens
+from reelbase.core.uploads import page_tokens as upload_tokens
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.ilos import html, urls

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.core import accounts
+from reelbase.core.auth import accounts
 from reelbase.core.context import Principal
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.ilos.errors import IlosError

@@ -13,11 +13,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.core import upload_tokens
+from reelbase.core.uploads import page_tokens as upload_tokens
 from reelbase.core.context import Principal
 from reelbase.core.runtime import Runtime
-from reelbase.core.upload_tokens import Callback
-from reelbase.core.videos import find_video
+from reelbase.core.uploads.page_tokens import Callback
+from reelbase.core.videos.catalog import find_video
 from reelbase.dialects.ilos import params as p
 from reelbase.dialects.ilos import urls
 from reelbase.dialects.ilos.webhook import FORMAT

@@ -14,7 +14,9 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from reelbase.core import account_settings, tokens
+from reelbase.core.auth import account_settings
+
+from reelbase.core.auth import jwt_tokens as tokens
 from reelbase.core.context import Principal
 from reelbase.core.errors import NotFound, Unauthenticated
 from reelbase.core.runtime import Runtime

@@ -17,8 +17,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from reelbase.core import accounts, tokens
-from reelbase.core.account_settings import select_team
+from reelbase.core.auth import accounts
+
+from reelbase.core.auth import jwt_tokens as tokens
+from reelbase.core.auth.account_settings import select_team
 from reelbase.core.context import Principal
 from reelbase.core.errors import DomainError, Unauthenticated
 from reelbase.core.runtime import Runtime

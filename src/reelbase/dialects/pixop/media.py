@@ -14,12 +14,12 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.core import video_status
-from reelbase.core import videos as core_videos
+from reelbase.core.videos import status as video_status
+from reelbase.core.videos import catalog as core_videos
 from reelbase.core.context import Principal
-from reelbase.core.downloads import original_download, processed_download
+from reelbase.core.playback.downloads import original_download, processed_download
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_single import receive_source
+from reelbase.core.uploads.single import receive_source
 from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.videos import video_urls

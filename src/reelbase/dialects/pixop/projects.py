@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from reelbase.core import projects as core_projects
+from reelbase.core.videos import projects as core_projects
 from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.schemas import (

@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Query
 from sqlalchemy.orm import Session
 
-from reelbase.core import processing as core_processing
-from reelbase.core import video_status
-from reelbase.core import videos as core_videos
+from reelbase.core.videos import processing as core_processing
+from reelbase.core.videos import status as video_status
+from reelbase.core.videos import catalog as core_videos
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
 from reelbase.dialects.pixop.errors import not_found_as

@@ -9,10 +9,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.core import thumbnails as core_thumbs
-from reelbase.core import videos as core_videos
+from reelbase.core.videos import thumbnails as core_thumbs
+from reelbase.core.videos import catalog as core_videos
 from reelbase.core.errors import NotFound
-from reelbase.core.signed_requests import SignedRequest
+from reelbase.core.auth.signed_requests import SignedRequest
 from reelbase.dialects.sparevideos.auth import claim, request_params, runtime_of, verify
 from reelbase.dialects.sparevideos.errors import GENERIC, NOT_FOUND, SpareError
 from reelbase.dialects.sparevideos.links import api_url, file_info

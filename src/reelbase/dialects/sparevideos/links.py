@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reelbase.core import playback
-from reelbase.core import thumbnails as core_thumbs
+from reelbase.core.playback import streams as playback
+from reelbase.core.videos import thumbnails as core_thumbs
 from reelbase.core.runtime import Runtime
 
 PREFIX = "/compat/sparevideos"

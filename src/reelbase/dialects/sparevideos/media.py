@@ -9,9 +9,9 @@ import dataclasses
 
 from fastapi import APIRouter, Request, Response
 
-from reelbase.core import playback
-from reelbase.core import thumbnails as core_thumbs
-from reelbase.core.downloads import asset_download
+from reelbase.core.playback import streams as playback
+from reelbase.core.videos import thumbnails as core_thumbs
+from reelbase.core.playback.downloads import asset_download
 from reelbase.dialects.sparevideos.auth import DbDep, RuntimeDep
 from reelbase.dialects.sparevideos.errors import NOT_FOUND, SpareError
 from reelbase.dialects.sparevideos.files import parse_thumbnail_name

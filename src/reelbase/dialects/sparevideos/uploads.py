@@ -19,16 +19,16 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from reelbase.core import conversions as core_conversions
-from reelbase.core import playback
-from reelbase.core import videos as core_videos
-from reelbase.core.accounts import key_secret
+from reelbase.core.videos import conversions as core_conversions
+from reelbase.core.playback import streams as playback
+from reelbase.core.videos import catalog as core_videos
+from reelbase.core.auth.accounts import key_secret
 from reelbase.core.errors import Conflict, InvalidInput, NotFound
-from reelbase.core.signed_requests import SignedRequest, sign_request, verify_signed_request
-from reelbase.core.uploads import UploadGrant, get_upload
-from reelbase.core.uploads_signed import MAX_EXPIRES_IN, create_signed_upload, verify_signed_upload
-from reelbase.core.uploads_single import receive_signed_source
-from reelbase.core.uploads_url import start_signed_url_import
+from reelbase.core.auth.signed_requests import SignedRequest, sign_request, verify_signed_request
+from reelbase.core.uploads.engine import UploadGrant, get_upload
+from reelbase.core.uploads.signed import MAX_EXPIRES_IN, create_signed_upload, verify_signed_upload
+from reelbase.core.uploads.single import receive_signed_source
+from reelbase.core.uploads.by_url import start_signed_url_import
 from reelbase.dialects.sparevideos.auth import claim, flag, request_params, runtime_of, verify
 from reelbase.dialects.sparevideos.errors import (
     ALREADY_CONVERTED,

@@ -15,8 +15,10 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyQuery
 from sqlalchemy.orm import Session
 
-from reelbase.core import accounts, tokens
-from reelbase.core.account_settings import log_in
+from reelbase.core.auth import accounts
+
+from reelbase.core.auth import jwt_tokens as tokens
+from reelbase.core.auth.account_settings import log_in
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime

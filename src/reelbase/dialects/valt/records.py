@@ -19,11 +19,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from reelbase.core import recordings
+from reelbase.core.videos import recordings
 from reelbase.core.context import Principal
-from reelbase.core.downloads import original_download
+from reelbase.core.playback.downloads import original_download
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_single import parse_content_range
+from reelbase.core.uploads.single import parse_content_range
 from reelbase.dialects.valt.auth import DbDep, RuntimeDep, TokenPrincipal, login_token
 from reelbase.dialects.valt.errors import ValtError
 from reelbase.dialects.valt.schemas import (
