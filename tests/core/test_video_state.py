@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.api.errors import domain_error_response
+from reelbase.edge.errors import domain_error_response
 from reelbase.core.auth import accounts
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidTransition
@@ -26,7 +26,7 @@ from reelbase.core.videos.state import (
     move_video,
     release_upload,
 )
-from reelbase.core.videos.catalog import create_video
+from reelbase.core.videos.catalog import add_video
 from reelbase.core.webhooks import create_subscription
 from reelbase.db.models import Job, Video, VideoState, WebhookDelivery
 from tests.conftest import make_account
@@ -41,9 +41,9 @@ def _principal(db: Session, runtime: Runtime) -> Principal:
     return accounts.authenticate_secret(db, acct.secret)
 
 
-def _video(db: Session, principal: Principal, state: VideoState = S.created, *, progress: int = 0,
+def _video(db: Session, runtime: Runtime, principal: Principal, state: VideoState = S.created, *, progress: int = 0,
            message: str | None = None) -> Video:
-    video = create_video(db, principal, default_quota_videos=1000, title="t")
+    video = add_video(db, principal, settings=runtime.settings, title="t")
     video.state, video.progress, video.state_message = state.value, progress, message  # test set-up
     db.flush()
     return video
@@ -59,7 +59,7 @@ def test_video_state_each_step_moves_only_from_its_sources(runtime: Runtime) -> 
         principal = _principal(db, runtime)
         for step, row in TRANSITIONS.items():
             for state in VideoState:
-                video = _video(db, principal, state, progress=7, message="before")
+                video = _video(db, runtime, principal, state, progress=7, message="before")
                 if state in row.sources:
                     move_video(db, video, step, public_url=URL, message="why")
                     assert video.state == row.target.value, (step, state)
@@ -94,15 +94,15 @@ def test_video_state_table_matches_what_the_code_does(runtime: Runtime) -> None:
         assert TRANSITIONS[step].sources == set(VideoState)
     with runtime.session() as db:
         principal = _principal(db, runtime)
-        assert not can_move(_video(db, principal, S.ready), Step.upload_started)
-        assert can_move(_video(db, principal, S.failed), Step.upload_started)
+        assert not can_move(_video(db, runtime, principal, S.ready), Step.upload_started)
+        assert can_move(_video(db, runtime, principal, S.failed), Step.upload_started)
         db.rollback()
 
 
 def test_video_state_refusal_is_a_409_conflict(runtime: Runtime) -> None:
     with runtime.session() as db:
         principal = _principal(db, runtime)
-        video = _video(db, principal, S.ready)
+        video = _video(db, runtime, principal, S.ready)
         with pytest.raises(Conflict) as refused:
             move_video(db, video, Step.upload_started)
         assert isinstance(refused.value, InvalidTransition)
@@ -116,7 +116,7 @@ def test_video_state_pipeline_emits_events_and_sets_progress(runtime: Runtime) -
     with runtime.session() as db:
         principal = _principal(db, runtime)
         create_subscription(db, principal, url="https://hooks.example.com/x", events=["*"])
-        video = _video(db, principal, message="an old failure")
+        video = _video(db, runtime, principal, message="an old failure")
         move_video(db, video, Step.upload_started)
         assert (video.state, video.state_message) == ("uploading", "an old failure")
         move_video(db, video, Step.source_attached, public_url=URL)
@@ -146,7 +146,7 @@ def test_video_state_pipeline_emits_events_and_sets_progress(runtime: Runtime) -
 
 def test_video_state_event_steps_need_the_public_url(runtime: Runtime) -> None:
     with runtime.session() as db:
-        video = _video(db, _principal(db, runtime), S.transcoding)
+        video = _video(db, runtime, _principal(db, runtime), S.transcoding)
         with pytest.raises(ValueError):
             move_video(db, video, Step.ladder_finished)
         assert video.state == "transcoding"
@@ -157,7 +157,7 @@ def test_video_state_release_puts_the_video_back_without_an_event(runtime: Runti
     with runtime.session() as db:
         principal = _principal(db, runtime)
         create_subscription(db, principal, url="https://hooks.example.com/x", events=["*"])
-        dropped, kept, failed = (_video(db, principal, S.uploading, progress=3) for _ in range(3))
+        dropped, kept, failed = (_video(db, runtime, principal, S.uploading, progress=3) for _ in range(3))
         release_upload(db, dropped, back_to=None)
         release_upload(db, kept, back_to="uploading", message="ignored")
         release_upload(db, failed, back_to="failed", message="could not fetch the URL")
@@ -167,9 +167,9 @@ def test_video_state_release_puts_the_video_back_without_an_event(runtime: Runti
         db.flush()
         assert _events(db, failed) == [], "a failed upload is reported on its session, not as video.failed"
         with pytest.raises(InvalidTransition):
-            release_upload(db, _video(db, principal, S.uploading), back_to="ready")
+            release_upload(db, _video(db, runtime, principal, S.uploading), back_to="ready")
         with pytest.raises(InvalidTransition):
-            release_upload(db, _video(db, principal, S.ready), back_to=None)
+            release_upload(db, _video(db, runtime, principal, S.ready), back_to=None)
         db.rollback()
 
 

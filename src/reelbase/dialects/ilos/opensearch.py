@@ -22,7 +22,7 @@ from fastapi.responses import Response
 
 from reelbase.core.context import Principal
 from reelbase.core.runtime import Runtime
-from reelbase.core.videos.catalog import MAX_PER_PAGE, list_videos
+from reelbase.core.videos import MAX_PER_PAGE, list_videos
 from reelbase.dialects.ilos import params as p
 from reelbase.dialects.ilos import urls
 from reelbase.dialects.ilos.errors import IlosError

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from reelbase.core.context import Principal
 from reelbase.core.runtime import Runtime
-from reelbase.core.videos.catalog import find_video
+from reelbase.core.videos import find_video
 from reelbase.dialects.ilos import params as p
 from reelbase.dialects.ilos.errors import IlosError
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from reelbase.core.videos import catalog as core_videos
+from reelbase.core import videos as core_videos
 from reelbase.core.errors import NotFound
 from reelbase.dialects.integros.auth import ApiKeyPrincipal, DbDep
 from reelbase.dialects.integros.errors import IntegrosError

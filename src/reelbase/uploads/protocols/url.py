@@ -14,8 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.core.errors import DomainError
-from reelbase.core.uploads.engine import get_upload
-from reelbase.core.uploads.by_url import start_url_import
+from reelbase.core.uploads import get_upload, start_url_import
 from reelbase.edge.deps import PrincipalDep, RuntimeDep
 from reelbase.edge.errors import error_responses
 from reelbase.edge.uploads import UploadPublic, error_response, upload_json
