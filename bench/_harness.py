@@ -119,7 +119,7 @@ class Reelbase:
 
     def __init__(self, directory: Path) -> None:
         sys.path.insert(0, str(ROOT / "src"))
-        from reelbase.core import accounts
+        from reelbase.core.auth import accounts
         from reelbase.core.runtime import build_runtime
         from reelbase.settings import Settings
 

@@ -13,7 +13,7 @@ Generates a noisy test source (lavfi testsrc2 + temporal noise + a sine tone), t
            SQLite and local storage; from the end of the upload to ``ready`` (ingest + ladder + storing
            every file), and until the API lists an HLS stream whose first segment can be fetched.
 
-    python bench/ladder.py                       # 20 s 1080p30, the figures of issue 3 (several minutes)
+    python bench/ladder.py                       # 20 s 1080p30, the full-size figures (several minutes)
     python bench/ladder.py --seconds 4 --height 360   # a quick smoke run
 """
 
@@ -191,7 +191,7 @@ def app_path(src: Path, data_dir: Path) -> tuple[float, float | None]:
     import uvicorn
 
     from reelbase.app import create_app
-    from reelbase.core import accounts
+    from reelbase.core.auth import accounts
     from reelbase.core.runtime import build_runtime
     from reelbase.settings import Settings
 

@@ -3,7 +3,7 @@
 Prints, measured in the same run: MB/s; the ratio to a bare streaming sink (a 15-line ASGI app
 that writes the body to a file, on the same uvicorn, fed by the same client: ``curl -T``); the
 ratio to ``cp`` of the file on the same disk; and the Reelbase server's peak RSS.
-Targets (issue 2): at least 0.8 of the bare sink, peak RSS below 200 MB.
+Targets: at least 0.8 of the bare sink, peak RSS below 200 MB.
 
     .venv/bin/python bench/upload_single.py [--size-mb 1024]
 """

@@ -4,7 +4,7 @@ ResumableJS chunk streams (8 MiB chunks, multipart as resumable.js sends them).
 Prints, measured in the same run: MB/s of each; the ratio to a bare streaming sink (a 15-line
 ASGI app writing the body to a file, on the same uvicorn, fed by the same client stack: httpx
 streaming the file in 1 MiB pieces); the ratio to ``cp`` on the same disk; each Reelbase server's
-peak RSS (a fresh server per protocol). Targets (issue 4): at least 0.8 of the bare sink, peak
+peak RSS (a fresh server per protocol). Targets: at least 0.8 of the bare sink, peak
 RSS below 200 MB.
 
     .venv/bin/python bench/upload_tus.py [--size-mb 1024] [--chunk-mb 8] [--streams 4]

@@ -17,7 +17,7 @@ import uvicorn
 from sqlalchemy import create_engine, text
 
 from reelbase.app import create_app
-from reelbase.core import accounts
+from reelbase.core.auth import accounts
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.settings import Settings
 

@@ -150,3 +150,39 @@ def test_surfaces_never_commit(package: str) -> None:
 def test_commit_check_sees_commits() -> None:
     # The CLI commits its own steps; if the checker missed those, the rule above would pass vacuously.
     assert _commit_calls(SRC / "cli.py")
+
+
+CORE_FAMILIES = sorted(p.name for p in (SRC / "core").iterdir() if (p / "__init__.py").is_file())
+FACADE_USERS = ("api", "dialects", "web", "uploads", "edge", "app.py", "cli.py")
+
+
+def _facade_users() -> list[Path]:
+    return [path for part in FACADE_USERS
+            for path in ([SRC / part] if part.endswith(".py") else _files(part))]
+
+
+def test_surfaces_reach_core_families_through_their_facades() -> None:
+    # A family's modules are its own business: a surface names reelbase.core.<family> (or a
+    # module directly in core/), never reelbase.core.<family>.<module>, so a family can be
+    # rearranged inside without touching any surface.
+    offenders = [f"{path.relative_to(SRC)} imports {name}"
+                 for path in _facade_users() for name in _imports(path)
+                 if name.count(".") >= 3 and name.split(".")[2] in CORE_FAMILIES]
+    assert offenders == []
+
+
+def test_facades_export_what_they_list() -> None:
+    import importlib
+
+    for family in CORE_FAMILIES:
+        facade = importlib.import_module(f"reelbase.core.{family}")
+        assert facade.__all__, family
+        missing = [name for name in facade.__all__ if getattr(facade, name, None) is None]
+        assert missing == [], family
+
+
+def test_core_keeps_few_modules_at_its_top() -> None:
+    # Everything else lives in a family; a new flat module should find its family instead.
+    top = sorted(p.name for p in (SRC / "core").glob("*.py") if p.name != "__init__.py")
+    assert CORE_FAMILIES == ["auth", "playback", "uploads", "videos"]
+    assert len(top) <= 10, top

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from reelbase.core import accounts
+from reelbase.core import auth as core_auth
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.db.models import ApiKey, User
@@ -45,8 +45,8 @@ def ensure_admin(runtime: Runtime) -> tuple[str, str, str] | None:
         if db.scalar(select(User.id).limit(1)) is not None:
             return None
         password = secrets.token_urlsafe(12)
-        user = accounts.create_user(db, email=ADMIN_EMAIL, password=password, team_name="admin", is_admin=True)
-        issued = accounts.create_api_key(db, user=user, server_secret=runtime.secret_key, name="first start")
+        user = core_auth.create_user(db, email=ADMIN_EMAIL, password=password, team_name="admin", is_admin=True)
+        issued = core_auth.create_api_key(db, user=user, server_secret=runtime.secret_key, name="first start")
         db.commit()
         return ADMIN_EMAIL, password, issued.secret
 
@@ -139,8 +139,8 @@ def users_create(
     runtime = _runtime()
     try:
         with runtime.session() as db:
-            user = accounts.create_user(db, email=email, password=password, team_name=team, is_admin=admin)
-            team_obj = accounts.primary_team(db, user)
+            user = core_auth.create_user(db, email=email, password=password, team_name=team, is_admin=admin)
+            team_obj = core_auth.primary_team(db, user)
             db.commit()
             console.print(f"created user {user.email} (id {user.uuid}) in team {team_obj.name!r}")
     except DomainError as exc:
@@ -153,7 +153,7 @@ def users_ban(email: str, unban: Annotated[bool, typer.Option(help="Lift the ban
     runtime = _runtime()
     try:
         with runtime.session() as db:
-            user = accounts.set_banned(db, email=email, banned=not unban)
+            user = core_auth.set_banned(db, email=email, banned=not unban)
             db.commit()
             console.print(f"{user.email} is {'banned' if user.banned else 'no longer banned'}")
     except DomainError as exc:
@@ -171,8 +171,8 @@ def keys_create(
     runtime = _runtime()
     try:
         with runtime.session() as db:
-            user = accounts.get_user_by_email(db, email)
-            issued = accounts.create_api_key(db, user=user, server_secret=runtime.secret_key, key_type=type, name=name)
+            user = core_auth.get_user_by_email(db, email)
+            issued = core_auth.create_api_key(db, user=user, server_secret=runtime.secret_key, key_type=type, name=name)
             db.commit()
             key = issued.api_key
             data = {
@@ -197,7 +197,7 @@ def keys_list() -> None:
     runtime = _runtime()
     table = Table("id", "public key", "type", "name", "user", "created", "revoked")
     with runtime.session() as db:
-        for key in accounts.list_api_keys(db):
+        for key in core_auth.list_api_keys(db):
             user = db.get_one(User, key.user_id)
             table.add_row(
                 str(key.id), key.public_id, key.key_type, key.name, user.email,
@@ -213,7 +213,7 @@ def keys_revoke(key_id: Annotated[str, typer.Argument(help="Numeric id or public
     runtime = _runtime()
     try:
         with runtime.session() as db:
-            key: ApiKey = accounts.revoke_api_key(db, key_id)
+            key: ApiKey = core_auth.revoke_api_key(db, key_id)
             db.commit()
             console.print(f"revoked {key.public_id}")
     except DomainError as exc:
@@ -231,12 +231,12 @@ def teams_limits(
     runtime = _runtime()
     try:
         with runtime.session() as db:
-            team = accounts.primary_team(db, accounts.get_user_by_email(db, email))
-            accounts.set_team_limits(
+            team = core_auth.primary_team(db, core_auth.get_user_by_email(db, email))
+            core_auth.set_team_limits(
                 db, team=team, quota_bytes=quota_bytes, quota_videos=quota_videos, max_upload_bytes=max_upload_bytes
             )
             db.commit()
-            limits = accounts.team_limits(runtime.settings, team)
+            limits = core_auth.team_limits(runtime.settings, team)
             console.print(
                 f"team {team.name!r}: quota_bytes={limits.quota_bytes} "
                 f"quota_videos={limits.quota_videos} "

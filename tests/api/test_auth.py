@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from reelbase.core import accounts
+from reelbase.core.auth import accounts
 from tests.conftest import Account, LiveServer
 
 

@@ -69,7 +69,7 @@ def test_delete_video_removes_stored_objects_and_derived(live: LiveServer, alice
     from sqlalchemy import select
 
     from reelbase.core.context import Principal
-    from reelbase.core.videos import add_video, find_video
+    from reelbase.core.videos.catalog import add_video, find_video
     from reelbase.db.models import ApiKey, Team, User, Video
 
     v, _ = uploaded

@@ -6,7 +6,7 @@ import socket
 import time
 from urllib.parse import urlsplit
 
-from reelbase.core import accounts
+from reelbase.core.auth import accounts
 from reelbase.db.models import Team
 from tests.conftest import Account, LiveServer
 

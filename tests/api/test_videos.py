@@ -91,7 +91,7 @@ def test_videos_malformed_json_is_400(live: LiveServer, alice: Account) -> None:
 
 
 def test_videos_quota_on_count_names_the_limit(live: LiveServer) -> None:
-    from reelbase.core import accounts
+    from reelbase.core.auth import accounts
 
     acct = make_account(live.runtime)
     with live.runtime.session() as db:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelbase.core.downloads import parse_range
+from reelbase.core.playback.downloads import parse_range
 from reelbase.core.errors import RangeNotSatisfiable
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reelbase.core.errors import InvalidInput
-from reelbase.core.uploads_chunks import MAX_CHUNKS, ChunkPlan
+from reelbase.core.uploads.chunks import MAX_CHUNKS, ChunkPlan
 
 
 def plan(length: int, chunk_size: int, total: int, identifier: str = "1234-clip_mp4") -> ChunkPlan:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reelbase.core.errors import InvalidInput
-from reelbase.core.uploads_single import parse_content_range
+from reelbase.core.uploads.single import parse_content_range
 
 
 @pytest.mark.parametrize(

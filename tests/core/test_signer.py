@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from reelbase.core import signer
+from reelbase.core.auth import signer
 from reelbase.core.errors import DomainError, Forbidden
-from reelbase.core.signer import Purpose
+from reelbase.core.auth.signer import Purpose
 
 SECRET = "test-secret-" + "x" * 40
 UUID = "0b9d6a3e-2f4c-4e1a-9d3b-6c1f2e8a7b90"

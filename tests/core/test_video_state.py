@@ -12,11 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelbase.edge.errors import domain_error_response
-from reelbase.core import accounts
+from reelbase.core.auth import accounts
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidTransition
 from reelbase.core.runtime import Runtime
-from reelbase.core.video_state import (
+from reelbase.core.videos.state import (
     INGEST_SHARE,
     REUPLOADABLE,
     TRANSITIONS,
@@ -26,7 +26,7 @@ from reelbase.core.video_state import (
     move_video,
     release_upload,
 )
-from reelbase.core.videos import add_video
+from reelbase.core.videos.catalog import add_video
 from reelbase.core.webhooks import create_subscription
 from reelbase.db.models import Job, Video, VideoState, WebhookDelivery
 from tests.conftest import make_account
@@ -228,4 +228,4 @@ def test_video_state_has_one_owner() -> None:
         for path in SRC.rglob("*.py")
         if state_assignments(path.read_text())
     }
-    assert owners == {"core/video_state.py"}
+    assert owners == {"core/videos/state.py"}

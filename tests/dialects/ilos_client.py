@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from reelbase.core import accounts, videos
+from reelbase.core.auth import accounts
+
+from reelbase.core.videos import catalog as videos
 from reelbase.app import create_app
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.db.models import UploadSession, Video

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from reelbase.core import accounts
+from reelbase.core.auth import accounts
 from reelbase.core.runtime import Runtime
 from tests.conftest import Account, LiveServer
 

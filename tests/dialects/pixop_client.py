@@ -10,7 +10,9 @@ from typing import Any
 
 import httpx
 
-from reelbase.core import accounts, tokens
+from reelbase.core.auth import accounts
+
+from reelbase.core.auth import jwt_tokens as tokens
 from reelbase.core.runtime import Runtime
 from tests.conftest import Account, LiveServer
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reelbase.core import accounts
+from reelbase.core.auth import accounts
 from tests.conftest import Account, LiveServer, fresh_pg_schema, make_account
 from tests.dialects.ilos_client import (
     module_server,

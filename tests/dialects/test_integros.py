@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from reelbase.core.video_upload_urls import sign_video_upload
+from reelbase.core.uploads.video_urls import sign_video_upload
 from reelbase.app import create_app
 from reelbase.core.runtime import build_runtime
 from tests.conftest import PG_URL, Account, LiveServer, make_account, make_settings, start_server

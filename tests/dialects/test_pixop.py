@@ -18,7 +18,9 @@ import httpx
 import jwt
 import pytest
 
-from reelbase.core import account_settings, accounts
+from reelbase.core.auth import account_settings
+
+from reelbase.core.auth import accounts
 from tests.conftest import Account, LiveServer, make_account
 from tests.dialects import pixop_shapes as shapes
 from tests.dialects.pixop_client import (

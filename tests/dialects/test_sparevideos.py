@@ -21,7 +21,11 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from reelbase.core import accounts, playback, videos
+from reelbase.core.auth import accounts
+
+from reelbase.core.playback import streams as playback
+
+from reelbase.core.videos import catalog as videos
 from reelbase.db.models import UploadSession, Video
 from reelbase.dialects.sparevideos import links
 from tests.conftest import Account, LiveServer, make_account

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
-from reelbase.core.uploads_ending import FINISHED_RETENTION, expire_upload_sessions
-from reelbase.core.uploads_lock import upload_lock
+from reelbase.core.uploads.ending import FINISHED_RETENTION, expire_upload_sessions
+from reelbase.core.uploads.lock import upload_lock
 from reelbase.db.models import UploadSession
 from reelbase.storage import S3BlobStore
 from tests.conftest import Account, LiveServer

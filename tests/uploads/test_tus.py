@@ -11,7 +11,7 @@ import os
 import pytest
 from tusclient.client import TusClient
 
-from reelbase.core import accounts
+from reelbase.core.auth import accounts
 from reelbase.db.models import Team
 from tests.conftest import Account, LiveServer, make_account
 

@@ -12,13 +12,13 @@ import time
 import pytest
 
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_lock import UploadLocked, upload_lock
+from reelbase.core.uploads.lock import UploadLocked, upload_lock
 
 CHILD = """
 import sys, time
 from pathlib import Path
 from reelbase.core.runtime import build_runtime
-from reelbase.core.uploads_lock import upload_lock
+from reelbase.core.uploads.lock import upload_lock
 from reelbase.settings import Settings
 rt = build_runtime(Settings(data_dir=Path(sys.argv[1]), database_url=sys.argv[2] or None,
                             secret_key="x" * 40), migrate=False)

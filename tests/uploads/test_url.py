@@ -11,8 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from reelbase.core import accounts
-from reelbase.core.uploads_url import import_from_url
+from reelbase.core.auth import accounts
+from reelbase.core.uploads.by_url import import_from_url
 from reelbase.db.models import Team
 from tests.conftest import Account, LiveServer
 

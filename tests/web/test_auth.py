@@ -88,7 +88,7 @@ def test_a_forged_or_banned_session_is_refused(live: LiveServer, alice: Account)
         assert client.get("/api/v1/videos").status_code == 401
     with _sign_in(live, alice) as client:
         assert client.get("/api/v1/videos").status_code == 200
-        from reelbase.core.accounts import set_banned
+        from reelbase.core.auth.accounts import set_banned
         with live.runtime.session() as db:
             set_banned(db, email=alice.email, banned=True)
             db.commit()

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page
 
-from reelbase.core.playback import sign_playback
-from reelbase.core.player import sign_view_token
+from reelbase.core.playback.streams import sign_playback
+from reelbase.core.playback.viewers import sign_view_token
 from tests.conftest import Account, LiveServer, make_account
 from tests.jobs.conftest import ffmpeg, pipeline_server, upload_file, wait_for_state
 from tests.web.conftest import sign_in

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.api.schemas import PlaybackToken, iso
 from reelbase.edge.errors import error_responses
-from reelbase.core.player import MAX_VIEW_TOKEN_TTL, VIEW_TOKEN_TTL, issue_view_token
+from reelbase.core.playback import MAX_VIEW_TOKEN_TTL, VIEW_TOKEN_TTL, issue_view_token
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
 
 router = APIRouter(prefix="/videos", tags=["videos"])

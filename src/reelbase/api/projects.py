@@ -6,8 +6,8 @@ from fastapi import APIRouter, Query, Request, Response
 
 from reelbase.api.schemas import Me, ProjectCreate, ProjectPublic, ProjectsPublic, ProjectUpdate, iso, project_public
 from reelbase.edge.errors import error_responses
-from reelbase.core import projects as core_projects
-from reelbase.core.accounts import team_limits
+from reelbase.core import videos as core_videos
+from reelbase.core.auth import team_limits
 from reelbase.core.videos import count_team_videos, team_stored_bytes
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
 from reelbase.edge.links import set_pagination_headers
@@ -20,7 +20,7 @@ router = APIRouter(tags=["projects"], responses=error_responses(401, 403))
 @router.post("/projects", status_code=201, response_model=ProjectPublic, response_model_exclude_unset=True,
              responses=error_responses(400, 422))
 def create_project(body: ProjectCreate, db: DbDep, principal: PrincipalDep) -> dict:
-    project = core_projects.create_project(db, principal, name=body.name, description=body.description)
+    project = core_videos.create_project(db, principal, name=body.name, description=body.description)
     return project_public(project, video_count=0)
 
 
@@ -35,10 +35,10 @@ def list_projects(
     page: int = Query(1, ge=1),
     per_page: int = Query(30, ge=1, le=100),
 ) -> dict:
-    items, total = core_projects.list_projects(db, principal, page=page, per_page=per_page)
+    items, total = core_videos.list_projects(db, principal, page=page, per_page=per_page)
     set_pagination_headers(response, request, runtime, page=page, per_page=per_page, total=total)
     return {
-        "items": [project_public(p, video_count=core_projects.count_project_videos(db, p)) for p in items],
+        "items": [project_public(p, video_count=core_videos.count_project_videos(db, p)) for p in items],
         "total": total,
         "page": page,
         "per_page": per_page,
@@ -48,21 +48,21 @@ def list_projects(
 @router.get("/projects/{project_id}", response_model=ProjectPublic, response_model_exclude_unset=True,
             responses=error_responses(404, 422))
 def get_project(project_id: str, db: DbDep, principal: PrincipalDep) -> dict:
-    project = core_projects.get_project(db, principal, project_id)
-    return project_public(project, video_count=core_projects.count_project_videos(db, project))
+    project = core_videos.get_project(db, principal, project_id)
+    return project_public(project, video_count=core_videos.count_project_videos(db, project))
 
 
 @router.patch("/projects/{project_id}", response_model=ProjectPublic, response_model_exclude_unset=True,
               responses=error_responses(400, 404, 422))
 def update_project(project_id: str, body: ProjectUpdate, db: DbDep, principal: PrincipalDep) -> dict:
-    project = core_projects.get_project(db, principal, project_id)
-    core_projects.update_project(db, project, body.model_dump(exclude_unset=True))
-    return project_public(project, video_count=core_projects.count_project_videos(db, project))
+    project = core_videos.get_project(db, principal, project_id)
+    core_videos.update_project(db, project, body.model_dump(exclude_unset=True))
+    return project_public(project, video_count=core_videos.count_project_videos(db, project))
 
 
 @router.delete("/projects/{project_id}", status_code=204, responses=error_responses(404, 409, 422))
 def delete_project(project_id: str, db: DbDep, principal: PrincipalDep) -> Response:
-    core_projects.delete_project(db, core_projects.get_project(db, principal, project_id))
+    core_videos.delete_project(db, core_videos.get_project(db, principal, project_id))
     return Response(status_code=204)
 
 

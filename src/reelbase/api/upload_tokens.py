@@ -5,7 +5,7 @@ makes a token for one new video whose settings are chosen now (title, visibility
 completion callback) and answers with the page to open: ``uploader_url`` for kind ``upload``,
 ``recorder_url`` for kind ``record``. The page may sit in an iframe on another site; whoever
 holds the URL may upload until ``expires_at`` (an uploader page may add several files, each a
-video of the same series). See :mod:`reelbase.core.upload_tokens`.
+video of the same series). See :mod:`reelbase.core.uploads.page_tokens`.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reelbase.api.schemas import UploadTokenPublic, iso
 from reelbase.edge.errors import error_responses
-from reelbase.core import upload_tokens
+from reelbase.core import uploads as core_uploads
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.upload_tokens import Callback, UploadToken
-from reelbase.core.uploads_signed import MAX_EXPIRES_IN
+from reelbase.core.uploads import Callback, MAX_EXPIRES_IN, UploadToken
 from reelbase.core.webhooks import check_webhook_url
 from reelbase.edge.deps import PrincipalDep, RuntimeDep
 
@@ -50,7 +49,7 @@ class UploadTokenCreate(BaseModel):
     folder: str | None = Field(default=None, max_length=200, description="Folder (project) name, created if missing")
     callback_url: str | None = Field(default=None, max_length=2000, description="POSTed the video.ready event")
     options: TokenOptions = Field(default_factory=TokenOptions)
-    lifetime_seconds: int = Field(default=upload_tokens.DEFAULT_TOKEN_LIFETIME, ge=MIN_LIFETIME, le=MAX_EXPIRES_IN,
+    lifetime_seconds: int = Field(default=core_uploads.DEFAULT_TOKEN_LIFETIME, ge=MIN_LIFETIME, le=MAX_EXPIRES_IN,
                                   description="How long the token stays usable")
 
     @field_validator("title", "folder")
@@ -85,7 +84,7 @@ def page_url(runtime: Runtime, token: UploadToken) -> str:
 async def create_upload_token(body: UploadTokenCreate, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     callback = Callback(url=body.callback_url, format="", extras={}) if body.callback_url else None
     made = await run_in_threadpool(
-        upload_tokens.create_upload_token, runtime, principal, kind=body.kind, title=body.title, public=body.public,
+        core_uploads.create_upload_token, runtime, principal, kind=body.kind, title=body.title, public=body.public,
         folder=body.folder, callback=callback, options=body.options.model_dump(), lifetime=body.lifetime_seconds,
     )
     expires = iso(dt.datetime.fromtimestamp(made.expires, dt.UTC))

@@ -21,15 +21,12 @@ from reelbase.api.schemas import (
     file_responses,
     job_public,
 )
-from reelbase.core import conversions as core_conversions
-from reelbase.core import processing as core_processing
-from reelbase.core import thumbnails as core_thumbs
 from reelbase.core import videos as core_videos
 from reelbase.core.jobs import jobs_for_video
-from reelbase.core.downloads import asset_download, original_download, stream_file_download
+from reelbase.core.playback import asset_download, original_download, stream_file_download
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_single import receive_source
+from reelbase.core.uploads import receive_source
 from reelbase.db.models import Video
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
 from reelbase.edge.errors import error_responses
@@ -204,7 +201,7 @@ def request_conversion(
     video_id: str, body: ConversionRequest, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> dict:
     video = core_videos.find_video(db, principal, video_id)
-    job = core_conversions.request_conversion(db, principal, video, **body.model_dump())
+    job = core_videos.request_conversion(db, principal, video, **body.model_dump())
     # job is None while the source is still being ingested: the ladder starts when ingest ends.
     return {"job": job_public(job) if job else None, "video": render(db, runtime, video)}
 
@@ -222,7 +219,7 @@ def list_thumbnails(video_id: str, db: DbDep, principal: PrincipalDep, runtime: 
     video = core_videos.find_video(db, principal, video_id)
     base = f"{api_base(runtime)}/videos/{video.uuid}"
     groups: dict[int, dict[str, Any]] = {}
-    for asset in core_thumbs.thumbnail_assets(db, video):
+    for asset in core_videos.thumbnail_assets(db, video):
         index = int(asset.extra.get("index", 0))
         group = groups.setdefault(index, {"index": index, "default": asset.is_default,
                                           "time_s": asset.extra.get("time_s"), "sizes": [],
@@ -236,7 +233,7 @@ def list_thumbnails(video_id: str, db: DbDep, principal: PrincipalDep, runtime: 
             response_model=VideoPublic, responses=error_responses(400, 404, 422))
 def select_thumbnail(video_id: str, body: ThumbnailSelect, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     video = core_videos.find_video(db, principal, video_id)
-    core_thumbs.select_default_thumbnail(db, video, body.index)
+    core_videos.select_default_thumbnail(db, video, body.index)
     return render(db, runtime, video)
 
 
@@ -250,7 +247,7 @@ def get_thumbnail(
     height: int = Query(360),
 ) -> Response:
     video = core_videos.find_video(db, principal, video_id)
-    download = core_thumbs.thumbnail_at_height(runtime, db, video, index=index, height=height)
+    download = core_videos.thumbnail_at_height(runtime, db, video, index=index, height=height)
     return file_response(request, runtime, download, inline=True, cache="private, max-age=3600")
 
 
@@ -261,5 +258,5 @@ def request_processing(
     video_id: str, body: dict[str, Any], db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> dict:
     source = core_videos.find_video(db, principal, video_id)
-    derived, job = core_processing.request_processing(db, principal, source, body, settings=runtime.settings)
+    derived, job = core_videos.request_processing(db, principal, source, body, settings=runtime.settings)
     return {"job": job_public(job), "video": render(db, runtime, derived)}

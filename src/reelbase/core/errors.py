@@ -45,7 +45,7 @@ class Conflict(DomainError):
 
 
 class InvalidTransition(Conflict):
-    """A video state change that the state table (``core/video_state.py``) does not allow from
+    """A video state change that the state table (``core/videos/state.py``) does not allow from
     the video's current state."""
 
     code = "invalid_state"

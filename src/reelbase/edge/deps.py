@@ -8,11 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import authenticate_api_key
+from reelbase.core.auth import COOKIE_NAME, authenticate_api_key, check_csrf, read_session
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
-from reelbase.core.web_sessions import COOKIE_NAME, check_csrf, read_session
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 from fastapi.responses import StreamingResponse
 
-from reelbase.core.downloads import Download, parse_range, stream_download
+from reelbase.core.playback import Download, parse_range, stream_download
 from reelbase.core.runtime import Runtime
 from reelbase.storage.base import content_disposition
 

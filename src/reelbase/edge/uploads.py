@@ -24,9 +24,14 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.errors import DomainError, Unauthenticated
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import Actor, UploadState, UploadStatus
-from reelbase.core.uploads_io import OffsetMismatch
-from reelbase.core.uploads_single import parse_content_range, receive_range
+from reelbase.core.uploads import (
+    Actor,
+    OffsetMismatch,
+    UploadState,
+    UploadStatus,
+    parse_content_range,
+    receive_range,
+)
 from reelbase.db.models import Video
 from reelbase.edge.deps import get_runtime
 from reelbase.edge.errors import error_body

@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from reelbase.core.assets import NewAsset, replace_assets
+from reelbase.core.videos.assets import NewAsset, replace_assets
 from reelbase.core.job_kinds import JobKind, ProcessPayload
 from reelbase.core.media_env import limits_for, tools_for
 from reelbase.core.mediatypes import content_type_for
-from reelbase.core.processing import resolve_spec
-from reelbase.core.video_state import Step, move_video
+from reelbase.core.videos.processing import resolve_spec
+from reelbase.core.videos.state import Step, move_video
 from reelbase.db.models import AssetKind, MediaAsset, Video
 from reelbase.jobs.ingest import media_info_dict
 from reelbase.jobs.registry import JobContext, PermanentJobError, job_handler

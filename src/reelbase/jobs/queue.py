@@ -15,7 +15,7 @@ from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.consumer import Consumer
 
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_ending import expire_upload_sessions
+from reelbase.core.uploads.ending import expire_upload_sessions
 from reelbase.jobs import handlers  # noqa: F401  (registers every job kind)
 from reelbase.jobs.runner import execute_job, reap_jobs
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.job_kinds import JobPayload, decode_payload, payload_type_for
 from reelbase.core.runtime import Runtime
-from reelbase.core.video_state import advance_progress
+from reelbase.core.videos.state import advance_progress
 from reelbase.db.models import Job, Video, utcnow
 
 P = TypeVar("P", bound=JobPayload)

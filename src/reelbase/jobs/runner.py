@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from reelbase.core.runtime import Runtime
-from reelbase.core.video_state import Step, move_video
+from reelbase.core.videos.state import Step, move_video
 from reelbase.db.models import Job, JobState, Video, utcnow
 from reelbase.jobs.registry import JobContext, LostLease, RetryLater, run_handler
 

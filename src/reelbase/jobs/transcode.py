@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import select
 
 from reelbase.core.mediatypes import content_type_for
-from reelbase.core.assets import NewAsset, fresh_prefix, prune_family, replace_assets
+from reelbase.core.videos.assets import NewAsset, fresh_prefix, prune_family, replace_assets
 from reelbase.core.job_kinds import JobKind, TranscodePayload
-from reelbase.core.video_state import INGEST_SHARE, Step, move_video
+from reelbase.core.videos.state import INGEST_SHARE, Step, move_video
 from reelbase.db.models import AssetKind, MediaAsset, Video
 from reelbase.core.media_env import tools_for
 from reelbase.jobs.registry import JobContext, job_handler

@@ -2,7 +2,7 @@
 
 tusd-style: :class:`~reelbase.storage.base.BlobStore` stays small, and a backend that can stage an
 object piece by piece opts into :class:`ResumableWrites` as well. The upload engine
-(``core/uploads.py``) is the only user.
+(``core/uploads/engine.py``) is the only user.
 
 Contract, shared by every implementation (checked by ``tests/uploads/test_resumable_store.py``
 against the local and the S3 backend):

@@ -1,5 +1,5 @@
 """Signing in and out of the web pages (``/login``, ``/logout``) and the dependencies pages use
-to know who is there. The session itself is :mod:`reelbase.core.web_sessions`."""
+to know who is there. The session itself is :mod:`reelbase.core.auth.web_sessions`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import DomainError
-from reelbase.core.web_sessions import COOKIE_NAME, SESSION_TTL, WebSession, check_csrf, read_session, sign_in
+from reelbase.core.auth import COOKIE_NAME, SESSION_TTL, WebSession, check_csrf, read_session, sign_in
 from reelbase.web.render import message, render, runtime_of
 
 router = APIRouter(include_in_schema=False)

@@ -15,15 +15,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from reelbase.core import key_admin
-from reelbase.core import projects as core_projects
+from reelbase.core import auth as core_auth
 from reelbase.core import videos as core_videos
 from reelbase.core import webhooks as core_webhooks
 from reelbase.core.context import Principal
 from reelbase.core.errors import DomainError
 from reelbase.core.jobs import jobs_for_video
 from reelbase.core.runtime import Runtime
-from reelbase.core.sources import team_upload_limit
+from reelbase.core.uploads import team_upload_limit
 from reelbase.db.models import Video, VideoState
 from reelbase.edge.representations import (
     delivery_public,
@@ -136,7 +135,7 @@ def videos_page(
     state = state if state in STATE_FILTERS else "all"
     error = None
     with runtime.session() as db:
-        projects, _count = core_projects.list_projects(db, principal, page=1, per_page=100)
+        projects, _count = core_videos.list_projects(db, principal, page=1, per_page=100)
         try:
             found = core_videos.list_videos(db, principal, page=page, per_page=PER_PAGE, q=q or None,
                                             state=STATE_FILTERS[state], project_ref=project or None)
@@ -157,7 +156,7 @@ def _video_page(db: Session, runtime: Runtime, principal: Principal, video: Vide
     view = card(db, runtime, video)
     parent = db.get(Video, video.parent_id) if video.parent_id else None
     children = core_videos.list_videos(db, principal, parent=video, per_page=core_videos.MAX_PER_PAGE)
-    project = core_projects.get_project(db, principal, video.project_id) if video.project_id else None
+    project = core_videos.get_project(db, principal, video.project_id) if video.project_id else None
     return {
         "video": view, "metadata": metadata_rows(view), "quality": view.get("quality") or {},
         "jobs": [job_public(j) for j in jobs_for_video(db, video.id)],
@@ -188,7 +187,7 @@ def upload_page(request: Request, session: SessionRequired) -> Response:
     principal, _ = session
     runtime = runtime_of(request)
     with runtime.session() as db:
-        projects, _count = core_projects.list_projects(db, principal, page=1, per_page=100)
+        projects, _count = core_videos.list_projects(db, principal, page=1, per_page=100)
         limit = team_upload_limit(db, principal.team, runtime).bytes
         return render(request, "upload.html", title="Upload", projects=[(p.uuid, p.name) for p in projects],
                       max_upload_bytes=limit)
@@ -198,7 +197,7 @@ def upload_page(request: Request, session: SessionRequired) -> Response:
 def keys_page(request: Request, session: SessionRequired) -> Response:
     principal, _ = session
     with runtime_of(request).session() as db:
-        keys = [key_public(k) for k in key_admin.list_keys(db, principal)]
+        keys = [key_public(k) for k in core_auth.list_keys(db, principal)]
         return render(request, "keys.html", title="API keys", keys=keys, team=principal.team.name)
 
 

@@ -2,7 +2,7 @@
 ``/embed/{id}`` (the player alone, full-frame, for an iframe on any site).
 
 ``{id}`` is the video's code (16-hex token) or its UUID. Who may watch is decided by
-:func:`reelbase.core.player.check_watch_access`: a public video plays for anyone, a private one
+:func:`reelbase.core.playback.viewers.check_watch_access`: a public video plays for anyone, a private one
 for a signed-in team member or with a view token in the page URL (``?t=<expires>.<signature>``).
 
 The page plays files below a signed, expiring stream prefix
@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from reelbase.core import player as core_player
+from reelbase.core import playback as core_playback
 from reelbase.core.errors import DomainError, NotFound
 from reelbase.core.playback import signed_prefix, signed_stream_download, verify_playback
 from reelbase.db.models import Video, VideoState
@@ -48,8 +48,8 @@ _FILE_CACHE = "private, max-age=86400"
 def _check(db: Session, request: Request, ref: str, session: Any, token: str | None) -> tuple[Video, str]:
     """The video and how the viewer may watch it (``public``, ``member``, ``token``)."""
     user_id = session[0].user.id if session else None
-    video = core_player.find_player_video(db, ref)
-    access = core_player.check_watch_access(db, video, user_id=user_id, token=token,
+    video = core_playback.find_player_video(db, ref)
+    access = core_playback.check_watch_access(db, video, user_id=user_id, token=token,
                                             server_secret=runtime_of(request).secret_key)
     return video, access
 
@@ -58,10 +58,10 @@ def _refused(request: Request, exc: DomainError, *, embed: bool) -> Response:
     if isinstance(exc, NotFound):
         return message(request, "Video not found", "There is no video at this address. Check the link.",
                        status=404, error=True, embed=embed)
-    if isinstance(exc, core_player.ViewTokenRefused):
+    if isinstance(exc, core_playback.ViewTokenRefused):
         return message(request, "This link cannot play the video", exc.message[:1].upper() + exc.message[1:] + ".",
                        status=exc.status, error=True, embed=embed)
-    if isinstance(exc, core_player.PrivateVideo):
+    if isinstance(exc, core_playback.PrivateVideo):
         return message(request, "This video is private",
                        "Only members of its team can watch it, or people given a link with a playback token.",
                        status=403, error=True, embed=embed)
@@ -80,7 +80,7 @@ def _player(db: Session, request: Request, video: Video, token: str | None) -> d
     out: dict[str, Any] = {"status": _status(video), "status_url": status_url, "hls_lib": static_url("vendor/hls.min.mjs")}
     if video.state != VideoState.ready.value:
         return out
-    media = core_player.player_media(db, video)
+    media = core_playback.player_media(db, video)
     expires, sig = signed_prefix(runtime.secret_key, video.uuid)
     root = f"/play/{video.token}/{expires}/{sig}"
     files = [{"label": f"{r.height}p" if r.height else r.label, "height": r.height,

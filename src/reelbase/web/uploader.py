@@ -21,10 +21,10 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from reelbase.core import upload_tokens
+from reelbase.core import uploads as core_uploads
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
-from reelbase.core.upload_tokens import UploadSlot, UploadToken
+from reelbase.core.uploads import UploadSlot, UploadToken
 from reelbase.edge.links import API_PREFIX
 from reelbase.edge.upload_body import UploadBody
 from reelbase.web.render import json_error, message, render, runtime_of
@@ -76,7 +76,7 @@ def next_recorder(runtime: Runtime, found: UploadToken) -> str | None:
     if found.kind != "record":
         return None
     try:
-        following = upload_tokens.next_recording_token(runtime, found.token)
+        following = core_uploads.next_recording_token(runtime, found.token)
     except DomainError:
         return None
     return f"/embed/recorder/{following.token}"
@@ -99,7 +99,7 @@ async def small_json(request: Request, model: type[BaseModel]) -> Any:
 async def uploader_page(token: str, request: Request) -> Response:
     runtime = runtime_of(request)
     basic = request.query_params.get("uploaderType") == "basic"
-    check = upload_tokens.verify_upload_token if basic else upload_tokens.verify_series_token
+    check = core_uploads.verify_upload_token if basic else core_uploads.verify_series_token
     try:
         found = await run_in_threadpool(check, runtime, token)
     except DomainError as exc:
@@ -110,7 +110,7 @@ async def uploader_page(token: str, request: Request) -> Response:
                       action=f"/embed/uploader/{found.token}", full_url=f"/embed/uploader/{found.token}",
                       expires_iso=when.isoformat(), expires_text=f"{when:%Y-%m-%d %H:%M} UTC")
     return render(request, "uploader.html", embed=True, title="Upload videos", token=found,
-                  chunk_size=chunk_size(request), max_files=upload_tokens.MAX_SERIES + 1,
+                  chunk_size=chunk_size(request), max_files=core_uploads.MAX_SERIES + 1,
                   max_size=runtime.settings.max_upload_bytes, basic_url=f"/embed/uploader/{found.token}"
                   "?uploaderType=basic")
 
@@ -123,11 +123,11 @@ async def uploader_submit(token: str, request: Request) -> Response:
 
     def work() -> UploadToken:
         body.open(multipart_only=True)
-        return upload_tokens.upload_with_token(runtime, token, chunks=body.chunks, filename=body.filename,
+        return core_uploads.upload_with_token(runtime, token, chunks=body.chunks, filename=body.filename,
                                                content_type=body.content_type, title=body.fields.get("title"))
 
     try:
-        await run_in_threadpool(upload_tokens.verify_upload_token, runtime, token)
+        await run_in_threadpool(core_uploads.verify_upload_token, runtime, token)
         done = await run_in_threadpool(work)
     except DomainError as exc:
         return token_error(request, exc)
@@ -147,7 +147,7 @@ async def uploader_slot(token: str, request: Request) -> Response:
     credential, as for the page itself."""
     wanted = await small_json(request, SlotRequest)
     try:
-        slot = await run_in_threadpool(upload_tokens.reserve_upload_slot, runtime_of(request), token,
+        slot = await run_in_threadpool(core_uploads.reserve_upload_slot, runtime_of(request), token,
                                        filename=wanted.name)
     except DomainError as exc:
         return json_error(exc)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from reelbase.core import upload_tokens
+from reelbase.core import uploads as core_uploads
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.ilos import html, urls
@@ -63,7 +63,7 @@ def recorder_submit(token: str, request: Request) -> Response:
 def recorder_download(token: str, request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     try:
-        found = upload_tokens.verify_upload_token(runtime, token)
+        found = core_uploads.verify_upload_token(runtime, token)
     except DomainError as exc:
         return error_page(exc)
     link = urls.recorder(urls.base_of(runtime), found.token)

@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.core import accounts
+from reelbase.core import auth as core_auth
 from reelbase.core.context import Principal
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.ilos.errors import IlosError
@@ -122,7 +122,7 @@ async def principal_from(request: Request, params: dict[str, Any], *, organizati
     if not isinstance(secret, str) or not secret.strip():
         raise IlosError(401, "api_key is required")
     runtime: Runtime = request.app.state.runtime
-    principal = await run_in_threadpool(accounts.authenticate_api_key, runtime, secret.strip())
+    principal = await run_in_threadpool(core_auth.authenticate_api_key, runtime, secret.strip())
     if organization_only and principal.key_type != "organization":
         raise IlosError(403, "this endpoint requires an Organization API key")
     return principal

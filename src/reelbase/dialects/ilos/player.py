@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from reelbase.core.runtime import Runtime
-from reelbase.core.shared_links import check_link_access, find_linked_video, playable_download
+from reelbase.core.playback import check_link_access, find_linked_video, playable_download
 from reelbase.dialects.ilos import urls
 from reelbase.edge.files import file_response
 

@@ -13,10 +13,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.core import upload_tokens
+from reelbase.core import uploads as core_uploads
 from reelbase.core.context import Principal
 from reelbase.core.runtime import Runtime
-from reelbase.core.upload_tokens import Callback
+from reelbase.core.uploads import Callback
 from reelbase.core.videos import find_video
 from reelbase.dialects.ilos import params as p
 from reelbase.dialects.ilos import urls
@@ -45,7 +45,7 @@ def _issue(runtime: Runtime, principal: Principal, params: dict[str, Any], kind:
         if not options.get("request_video_title"):
             title = p.text(params, "video_title", limit=500)
     callback = Callback(url=endpoint, format=FORMAT, extras={"video_endpoint_extras": extras}) if endpoint else None
-    token = upload_tokens.create_upload_token(
+    token = core_uploads.create_upload_token(
         runtime, principal, kind=kind, title=title, public=p.flag(params, "video_set_public"),
         folder=p.text(params, "collection", limit=200), callback=callback, options=options,
     )

@@ -15,7 +15,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import authenticate_api_key
+from reelbase.core.auth import authenticate_api_key
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime

@@ -24,10 +24,16 @@ from fastapi.responses import JSONResponse
 
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import UploadGrant, UploadStatus
-from reelbase.core.uploads_chunks import ChunkPlan, has_chunk, open_chunked_upload, put_chunk
-from reelbase.core.uploads_single import receive_signed_source
-from reelbase.core.video_upload_urls import verify_video_upload_url
+from reelbase.core.uploads import (
+    ChunkPlan,
+    UploadGrant,
+    UploadStatus,
+    has_chunk,
+    open_chunked_upload,
+    put_chunk,
+    receive_signed_source,
+    verify_video_upload_url,
+)
 from reelbase.dialects.integros.auth import runtime_of
 from reelbase.dialects.integros.errors import domain_failure
 from reelbase.dialects.integros.formats import int_param

@@ -19,8 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_url import start_url_import
-from reelbase.core.video_upload_urls import create_video_upload_url
+from reelbase.core.uploads import create_video_upload_url, start_url_import
 from reelbase.core.videos import find_video
 from reelbase.dialects.integros.auth import ApiKeyPrincipal, runtime_of
 from reelbase.dialects.integros.formats import int_param, parse_files, render, route, url

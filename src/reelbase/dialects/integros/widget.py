@@ -19,7 +19,7 @@ import json
 
 from fastapi import APIRouter, Request, Response
 
-from reelbase.core.upload_tokens import create_upload_token
+from reelbase.core.uploads import create_upload_token
 from reelbase.dialects.integros.auth import ApiKeyPrincipal, runtime_of
 from reelbase.dialects.integros.formats import timestamp, url
 

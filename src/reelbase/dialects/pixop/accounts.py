@@ -14,7 +14,8 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
-from reelbase.core import account_settings, tokens
+
+from reelbase.core import auth as core_auth
 from reelbase.core.context import Principal
 from reelbase.core.errors import NotFound, Unauthenticated
 from reelbase.core.runtime import Runtime
@@ -33,7 +34,7 @@ router = APIRouter(prefix="/accounts/v1", tags=["accounts"])
 
 
 def _account(db: Any, runtime: Runtime, principal: Principal, *, other_teams: bool = False) -> dict[str, Any]:
-    view = account_settings.account_view(db, principal, server_secret=runtime.secret_key)
+    view = core_auth.account_view(db, principal, server_secret=runtime.secret_key)
     return account_json(view, other_teams=other_teams)
 
 
@@ -50,7 +51,7 @@ def get_token(
         principal = principal_from_password(runtime, *credentials, team_ref=team_id)
     except NotFound as exc:
         raise PixopError(403, "TeamAccessException", exc.message) from None
-    issued = tokens.issue_token(db, user=principal.user, team=principal.team, server_secret=runtime.secret_key)
+    issued = core_auth.issue_token(db, user=principal.user, team=principal.team, server_secret=runtime.secret_key)
     return {"userId": principal.user.uuid, "teamId": principal.team.uuid, "jwtToken": issued.token}
 
 
@@ -66,17 +67,17 @@ def get_account(principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep) -> d
 
 @router.get("/generate-auth-secret", summary="New JWT signing key (earlier tokens stop working)")
 def generate_auth_secret(principal: AnyPrincipal, db: DbDep, runtime: RuntimeDep) -> dict[str, Any]:
-    tokens.rotate_signing_key(db, principal.user, server_secret=runtime.secret_key)
+    core_auth.rotate_signing_key(db, principal.user, server_secret=runtime.secret_key)
     return {"user": _account(db, runtime, principal)["user"]}
 
 
 @router.get("/generate-signature-secret", summary="New shared secret for signing API requests")
 def generate_signature_secret(principal: AnyPrincipal, db: DbDep, runtime: RuntimeDep) -> dict[str, Any]:
-    account_settings.rotate_signature_secret(db, principal, server_secret=runtime.secret_key)
+    core_auth.rotate_signature_secret(db, principal, server_secret=runtime.secret_key)
     return {"user": _account(db, runtime, principal)["user"]}
 
 
 @router.post("/update-password", summary="Change the account's password")
 def update_password(body: PasswordBody, principal: AnyPrincipal, db: DbDep, runtime: RuntimeDep) -> dict[str, Any]:
-    account_settings.update_password(db, principal, new_password=body.newPassword)
+    core_auth.update_password(db, principal, new_password=body.newPassword)
     return {"user": _account(db, runtime, principal)["user"]}

@@ -17,8 +17,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from reelbase.core import accounts, tokens
-from reelbase.core.account_settings import select_team
+
+from reelbase.core import auth as core_auth
+from reelbase.core.auth import select_team
 from reelbase.core.context import Principal
 from reelbase.core.errors import DomainError, Unauthenticated
 from reelbase.core.runtime import Runtime
@@ -70,11 +71,11 @@ def _guarded(work: Callable[[], Principal]) -> Principal:
 def principal_from_bearer(runtime: Runtime, request: Request) -> Principal:
     scheme, value = _scheme(request)
     if scheme != "bearer" or not value:
-        raise tokens.TokenMissing("no JWT token in the Authorization header (send 'Authorization: Bearer <token>')")
+        raise core_auth.TokenMissing("no JWT token in the Authorization header (send 'Authorization: Bearer <token>')")
 
     def work() -> Principal:
         with runtime.session() as db:
-            return tokens.authenticate_token(db, value, server_secret=runtime.secret_key)
+            return core_auth.authenticate_token(db, value, server_secret=runtime.secret_key)
 
     return _guarded(work)
 
@@ -84,9 +85,9 @@ def principal_from_password(runtime: Runtime, email: str, password: str, team_re
 
     def work() -> Principal:
         with runtime.session() as db:
-            user = accounts.verify_password(db, email=email, password=password)
+            user = core_auth.verify_password(db, email=email, password=password)
             team = select_team(db, user, team_ref)
-            return accounts.principal_for_user(db, user, team.id)
+            return core_auth.principal_for_user(db, user, team.id)
 
     return _guarded(work)
 

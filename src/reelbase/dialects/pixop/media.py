@@ -14,12 +14,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.core import video_status
 from reelbase.core import videos as core_videos
 from reelbase.core.context import Principal
-from reelbase.core.downloads import original_download, processed_download
+from reelbase.core.playback import original_download, processed_download
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_single import receive_source
+from reelbase.core.uploads import receive_source
 from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.videos import video_urls
@@ -53,7 +52,7 @@ async def _upload(request: Request, principal: Principal, video_id: str, *, mode
     with runtime.session() as db:
         video = core_videos.find_video(db, principal, video_uuid)
         urls = video_urls(runtime, video.uuid)
-        return {"projectId": video_status.video_refs(db, video).project, "videoId": video.uuid,
+        return {"projectId": core_videos.video_refs(db, video).project, "videoId": video.uuid,
                 "checkIngestProgressUrl": urls["checkIngestProgressUrl"], "processVideoUrl": urls["processVideoUrl"]}
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from reelbase.core import projects as core_projects
+from reelbase.core import videos as core_videos
 from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.schemas import (
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/videos/v1", tags=["projects"])
 
 def _project(db: Any, principal: Any, project_id: str) -> Any:
     with not_found_as("ProjectNotFoundException"):
-        return core_projects.get_project(db, principal, project_id)
+        return core_videos.get_project(db, principal, project_id)
 
 
 @router.get("/project/{project_id}", summary="Project details")
@@ -38,21 +38,21 @@ def list_projects(
     page: int = Query(1, ge=1),
     page_size: int = Query(DEFAULT_PAGE_SIZE, alias="page-size", ge=1, le=MAX_PAGE_SIZE),
 ) -> dict[str, Any]:
-    items, total = core_projects.list_projects(db, principal, page=page, per_page=page_size)
+    items, total = core_videos.list_projects(db, principal, page=page, per_page=page_size)
     return hal_page(runtime, "/videos/v1/projects", page=page, page_size=page_size, total=total,
                     embedded="projects", items=[project_item(runtime, p) for p in items])
 
 
 @router.put("/project", summary="Create a project")
 def create_project(body: ProjectBody, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
-    project = core_projects.create_project(db, principal, name=body.name)
+    project = core_videos.create_project(db, principal, name=body.name)
     return {"project": project_json(project, principal.team.uuid)}
 
 
 @router.post("/project/{project_id}", summary="Rename a project")
 def update_project(project_id: str, body: ProjectBody, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
     project = _project(db, principal, project_id)
-    core_projects.update_project(db, project, {"name": body.name})
+    core_videos.update_project(db, project, {"name": body.name})
     return {"project": project_json(project, principal.team.uuid)}
 
 
@@ -60,5 +60,5 @@ def update_project(project_id: str, body: ProjectBody, principal: BearerPrincipa
 def delete_project(project_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
     project = _project(db, principal, project_id)
     body = {"project": project_json(project, principal.team.uuid)}
-    core_projects.delete_project(db, project, require_empty=True)
+    core_videos.delete_project(db, project, require_empty=True)
     return body

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from reelbase.core.account_settings import AccountView
+from reelbase.core.auth import AccountView
 from reelbase.core.runtime import Runtime
 
 PREFIX = "/compat/pixop"

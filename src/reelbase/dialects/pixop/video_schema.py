@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from reelbase.core.runtime import Runtime
-from reelbase.core.video_status import Stage, UploadStage, VideoRefs
+from reelbase.core.videos import Stage, UploadStage, VideoRefs
 from reelbase.dialects.pixop.schemas import date, number, url
 
 FIELD_ORDER = {"tff": "top_field", "bff": "bottom_field"}

@@ -9,8 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Body, Query
 from sqlalchemy.orm import Session
 
-from reelbase.core import processing as core_processing
-from reelbase.core import video_status
 from reelbase.core import videos as core_videos
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
@@ -29,11 +27,11 @@ def find_video(db: Session, principal: Any, video_id: str) -> Any:
 def render(db: Session, video: Any) -> dict[str, Any]:
     return video_json(
         video,
-        refs=video_status.video_refs(db, video),
-        upload=video_status.upload_stage(db, video),
-        ingest=video_status.ingest_stage(db, video),
-        processing=video_status.processing_stage(db, video),
-        spec=video_status.processing_spec(db, video),
+        refs=core_videos.video_refs(db, video),
+        upload=core_videos.upload_stage(db, video),
+        ingest=core_videos.ingest_stage(db, video),
+        processing=core_videos.processing_stage(db, video),
+        spec=core_videos.processing_spec(db, video),
     )
 
 
@@ -63,7 +61,7 @@ def list_videos(
     with not_found_as("ProjectNotFoundException"):
         result = core_videos.list_videos(db, principal, page=page, per_page=page_size, project_ref=project_id,
                                          parent=parent)
-    items = [video_item(runtime, v, video_status.video_refs(db, v)) for v in result.items]
+    items = [video_item(runtime, v, core_videos.video_refs(db, v)) for v in result.items]
     return hal_page(runtime, "/videos/v1/videos", page=page, page_size=page_size, total=result.total,
                     embedded="videos", items=items, query={"project-id": project_id, "parent-id": parent_id})
 
@@ -76,7 +74,7 @@ def create_video(principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
         video = core_videos.create_video(db, principal, settings=runtime.settings, title=body.name,
                                          project_ref=body.projectId)
     urls = video_urls(runtime, video.uuid)
-    return {"projectId": video_status.video_refs(db, video).project, "videoId": video.uuid,
+    return {"projectId": core_videos.video_refs(db, video).project, "videoId": video.uuid,
             "uploadMediaUrl": urls["uploadMediaUrl"], "uploadLightMediaUrl": urls["uploadLightMediaUrl"],
             "processVideoUrl": urls["processVideoUrl"]}
 
@@ -85,12 +83,12 @@ def create_video(principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
 def process_video(video_id: str, principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
                   body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
     source = find_video(db, principal, video_id)
-    derived, _job = core_processing.request_processing(db, principal, source, body or {},
+    derived, _job = core_videos.request_processing(db, principal, source, body or {},
                                                        settings=runtime.settings)
     return {
         "sourceVideoId": source.uuid,
         "processedVideoId": derived.uuid,
-        "projectId": video_status.video_refs(db, derived).project,
+        "projectId": core_videos.video_refs(db, derived).project,
         "checkProgressUrl": url(runtime, f"/videos/v1/check-process-video-progress/{derived.uuid}"),
         "downloadMediaUrl": url(runtime, f"/media/v1/download/processed/{derived.uuid}"),
     }
@@ -99,15 +97,15 @@ def process_video(video_id: str, principal: BearerPrincipal, db: DbDep, runtime:
 @router.get("/check-process-video-progress/{video_id}", summary="Progress of a processed video")
 def check_process_progress(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
     video = find_video(db, principal, video_id)
-    return {"videoId": video.uuid, "projectId": video_status.video_refs(db, video).project,
-            "processingState": processing_state(video_status.processing_stage(db, video))}
+    return {"videoId": video.uuid, "projectId": core_videos.video_refs(db, video).project,
+            "processingState": processing_state(core_videos.processing_stage(db, video))}
 
 
 @router.get("/check-ingest-video-progress/{video_id}", summary="Progress of a video's ingestion")
 def check_ingest_progress(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
     video = find_video(db, principal, video_id)
-    return {"videoId": video.uuid, "projectId": video_status.video_refs(db, video).project,
-            "ingestionState": ingestion_state(video_status.ingest_stage(db, video))}
+    return {"videoId": video.uuid, "projectId": core_videos.video_refs(db, video).project,
+            "ingestionState": ingestion_state(core_videos.ingest_stage(db, video))}
 
 
 @router.delete("/video/{video_id}", summary="Delete a video and every processed video made from it")

@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from reelbase.core.runtime import Runtime
-from reelbase.core.signed_requests import SignedRequest, verify_signed_request
+from reelbase.core.auth import SignedRequest, verify_signed_request
 from reelbase.dialects.sparevideos.errors import GENERIC, SpareError
 
 MAX_FORM_BYTES = 256 * 1024

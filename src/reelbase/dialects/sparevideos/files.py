@@ -9,10 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 
-from reelbase.core import thumbnails as core_thumbs
 from reelbase.core import videos as core_videos
 from reelbase.core.errors import NotFound
-from reelbase.core.signed_requests import SignedRequest
+from reelbase.core.auth import SignedRequest
 from reelbase.dialects.sparevideos.auth import claim, request_params, runtime_of, verify
 from reelbase.dialects.sparevideos.errors import GENERIC, NOT_FOUND, SpareError
 from reelbase.dialects.sparevideos.links import api_url, file_info
@@ -60,7 +59,7 @@ async def me_file(request: Request) -> dict[str, Any]:
             if not thumbnail:
                 raise SpareError(GENERIC, "give the thumbnail file name to select (see the thumbnail list)", 400)
             _, index = parse_thumbnail_name(video.token, str(thumbnail))
-            core_thumbs.select_default_thumbnail(db, video, index)
+            core_videos.select_default_thumbnail(db, video, index)
             return {"status": "success"}
 
     return await run_in_threadpool(work)

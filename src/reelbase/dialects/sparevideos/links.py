@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reelbase.core import playback
-from reelbase.core import thumbnails as core_thumbs
+from reelbase.core import playback as core_playback
+from reelbase.core import videos as core_videos
 from reelbase.core.runtime import Runtime
 
 PREFIX = "/compat/sparevideos"
@@ -37,7 +37,7 @@ def thumbnail_url(runtime: Runtime, code: str, path: str) -> str:
 def thumbnail_list(db: Session, video: Any) -> dict[str, str]:
     """``{"<height>.<nn>[.selected]": "<code>_<height>_<nn>.jpg"}``, tallest and last first; the
     selected (default) thumbnail is marked at its tallest size."""
-    assets = sorted(core_thumbs.thumbnail_assets(db, video),
+    assets = sorted(core_videos.thumbnail_assets(db, video),
                     key=lambda a: (a.height or 0, int(a.extra.get("index", 0))), reverse=True)
     top = max((a.height or 0 for a in assets), default=0)
     out: dict[str, str] = {}
@@ -51,7 +51,7 @@ def thumbnail_list(db: Session, video: Any) -> dict[str, str]:
 
 
 def default_thumbnail(runtime: Runtime, db: Session, video: Any) -> str | None:
-    defaults = [a for a in core_thumbs.thumbnail_assets(db, video) if a.is_default]
+    defaults = [a for a in core_videos.thumbnail_assets(db, video) if a.is_default]
     if not defaults:
         return None
     best = max(defaults, key=lambda a: a.height or 0)
@@ -60,13 +60,13 @@ def default_thumbnail(runtime: Runtime, db: Session, video: Any) -> str | None:
 
 
 def stream_base(runtime: Runtime, video: Any) -> str:
-    expires, sig = playback.signed_prefix(runtime.secret_key, video.uuid)
+    expires, sig = core_playback.signed_prefix(runtime.secret_key, video.uuid)
     return f"{base(runtime)}/stream/{video.token}/{expires}/{sig}"
 
 
 def streams(runtime: Runtime, db: Session, video: Any) -> dict[str, Any]:
     """``mp4`` (always, a list of file+label), ``hls``/``mpd`` ({file}) and ``webm`` when present."""
-    files = playback.stream_files(db, video)
+    files = core_playback.stream_files(db, video)
     root = stream_base(runtime, video)
     mp4 = [f for f in files if f.kind == "rendition" and f.container == "mp4"]
     out: dict[str, Any] = {"mp4": [{"file": f"{root}/mp4/{f.label}.mp4", "label": str(f.label)} for f in mp4]}

@@ -9,9 +9,9 @@ import dataclasses
 
 from fastapi import APIRouter, Request, Response
 
-from reelbase.core import playback
-from reelbase.core import thumbnails as core_thumbs
-from reelbase.core.downloads import asset_download
+from reelbase.core import playback as core_playback
+from reelbase.core import videos as core_videos
+from reelbase.core.playback import asset_download
 from reelbase.dialects.sparevideos.auth import DbDep, RuntimeDep
 from reelbase.dialects.sparevideos.errors import NOT_FOUND, SpareError
 from reelbase.dialects.sparevideos.files import parse_thumbnail_name
@@ -24,13 +24,13 @@ CACHE = "public, max-age=3600"
 
 @router.get("/thumbnail/{code}/json/list", summary="All thumbnails of a file: {height.nn[.selected]: file name}")
 def list_thumbnails(code: str, db: DbDep) -> dict[str, str]:
-    return thumbnail_list(db, playback.find_public_video(db, code))
+    return thumbnail_list(db, core_playback.find_public_video(db, code))
 
 
 @router.head("/thumbnail/{code}/exact/{name}", include_in_schema=False)
 @router.get("/thumbnail/{code}/exact/{name}", summary="One thumbnail exactly as stored")
 def exact_thumbnail(code: str, name: str, request: Request, db: DbDep, runtime: RuntimeDep) -> Response:
-    video = playback.find_public_video(db, code)
+    video = core_playback.find_public_video(db, code)
     height, index = parse_thumbnail_name(video.token, name)
     download = asset_download(db, video, kind="thumbnail", label=f"{height}_{index:02d}")
     return file_response(request, runtime, dataclasses.replace(download, filename=name), inline=True, cache=CACHE)
@@ -41,10 +41,10 @@ def exact_thumbnail(code: str, name: str, request: Request, db: DbDep, runtime: 
 def sized_thumbnail(code: str, size: str, name: str, request: Request, db: DbDep, runtime: RuntimeDep) -> Response:
     if not size.isdigit() or len(size) > 5:
         raise SpareError(NOT_FOUND, "the size must be a number of pixels, e.g. /300/default.jpg")
-    video = playback.find_public_video(db, code)
+    video = core_playback.find_public_video(db, code)
     index = None if name == "default.jpg" else parse_thumbnail_name(video.token, name)[1]
-    height = max(int(size), core_thumbs.MIN_HEIGHT)  # "less than 260 returns the 260h image"
-    download = core_thumbs.thumbnail_at_height(runtime, db, video, index=index, height=height)
+    height = max(int(size), core_videos.MIN_HEIGHT)  # "less than 260 returns the 260h image"
+    download = core_videos.thumbnail_at_height(runtime, db, video, index=index, height=height)
     return file_response(request, runtime, download, inline=True, cache=CACHE)
 
 
@@ -52,9 +52,9 @@ def sized_thumbnail(code: str, size: str, name: str, request: Request, db: DbDep
 @router.get("/stream/{code}/{expires}/{sig}/{kind}/{path:path}", summary="Stream files handed out by me/file")
 def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request, db: DbDep,
            runtime: RuntimeDep) -> Response:
-    video = playback.verify_playback(db, code=code, expires=expires, signature=sig, server_secret=runtime.secret_key)
+    video = core_playback.verify_playback(db, code=code, expires=expires, signature=sig, server_secret=runtime.secret_key)
     if kind not in ("hls", "dash", "mp4", "webm"):
         raise SpareError(NOT_FOUND, "no such stream file")
-    download = playback.signed_stream_download(runtime, db, video, kind=kind, path=path)
+    download = core_playback.signed_stream_download(runtime, db, video, kind=kind, path=path)
     cache = "private, max-age=60" if kind in ("hls", "dash") else "private, max-age=3600"
     return file_response(request, runtime, download, inline=True, cache=cache)

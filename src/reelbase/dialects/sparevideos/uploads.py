@@ -19,16 +19,19 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
-from reelbase.core import conversions as core_conversions
-from reelbase.core import playback
+from reelbase.core import playback as core_playback
 from reelbase.core import videos as core_videos
-from reelbase.core.accounts import key_secret
+from reelbase.core.auth import SignedRequest, key_secret, sign_request, verify_signed_request
 from reelbase.core.errors import Conflict, InvalidInput, NotFound
-from reelbase.core.signed_requests import SignedRequest, sign_request, verify_signed_request
-from reelbase.core.uploads import UploadGrant, get_upload
-from reelbase.core.uploads_signed import MAX_EXPIRES_IN, create_signed_upload, verify_signed_upload
-from reelbase.core.uploads_single import receive_signed_source
-from reelbase.core.uploads_url import start_signed_url_import
+from reelbase.core.uploads import (
+    MAX_EXPIRES_IN,
+    UploadGrant,
+    create_signed_upload,
+    get_upload,
+    receive_signed_source,
+    start_signed_url_import,
+    verify_signed_upload,
+)
 from reelbase.dialects.sparevideos.auth import claim, flag, request_params, runtime_of, verify
 from reelbase.dialects.sparevideos.errors import (
     ALREADY_CONVERTED,
@@ -150,10 +153,10 @@ async def conversion(request: Request) -> dict[str, Any]:
                 video = core_videos.find_video(db, signed.principal, str(code))
             except NotFound:
                 raise SpareError(404, f"no file {str(code)[:40]}") from None
-            if playback.is_converted(db, video):
+            if core_playback.is_converted(db, video):
                 raise SpareError(ALREADY_CONVERTED, f"file {video.token} is already converted", 409)
             try:
-                core_conversions.request_conversion(
+                core_videos.request_conversion(
                     db, signed.principal, video, sd_only=flag(claim(signed, params, "convert_sd_only")),
                     mp4_only=flag(claim(signed, params, "convert_mp4_only")))
             except Conflict as exc:

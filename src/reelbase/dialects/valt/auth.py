@@ -15,8 +15,9 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyQuery
 from sqlalchemy.orm import Session
 
-from reelbase.core import accounts, tokens
-from reelbase.core.account_settings import log_in
+
+from reelbase.core import auth as core_auth
+from reelbase.core.auth import log_in
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
@@ -37,7 +38,7 @@ DbDep = Annotated[Session, Depends(get_db)]
 
 
 def _looks_like_jwt(token: str) -> bool:
-    return token.count(".") == 2 and not token.startswith(accounts.SECRET_PREFIX)
+    return token.count(".") == 2 and not token.startswith(core_auth.SECRET_PREFIX)
 
 
 def principal_for_token(runtime: Runtime, token: str) -> Principal:
@@ -48,8 +49,8 @@ def principal_for_token(runtime: Runtime, token: str) -> Principal:
     try:
         if _looks_like_jwt(token):
             with runtime.session() as db:
-                return tokens.authenticate_token(db, token, server_secret=runtime.secret_key)
-        return accounts.authenticate_api_key(runtime, token)
+                return core_auth.authenticate_token(db, token, server_secret=runtime.secret_key)
+        return core_auth.authenticate_api_key(runtime, token)
     except Unauthenticated:
         raise ValtError(401, BAD_CREDENTIALS) from None
 
@@ -64,7 +65,7 @@ def access_token(request: Request, token: Annotated[str | None, Depends(_QUERY_T
     return principal_for_token(runtime_of(request), token)
 
 
-def login_token(runtime: Runtime, *, username: str, password: str) -> tokens.IssuedToken:
+def login_token(runtime: Runtime, *, username: str, password: str) -> core_auth.IssuedToken:
     """A login token for a password user acting in their first team (``Bad credentials.`` for
     a wrong email or password)."""
     with runtime.session() as db:

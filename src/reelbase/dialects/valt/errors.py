@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelbase.core.errors import DomainError, RangeNotSatisfiable
-from reelbase.core.uploads_io import OffsetMismatch
+from reelbase.core.uploads import OffsetMismatch
 
 log = logging.getLogger(__name__)
 

@@ -19,11 +19,11 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from reelbase.core import recordings
+from reelbase.core import videos as core_videos
 from reelbase.core.context import Principal
-from reelbase.core.downloads import original_download
+from reelbase.core.playback import original_download
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_single import parse_content_range
+from reelbase.core.uploads import parse_content_range
 from reelbase.dialects.valt.auth import DbDep, RuntimeDep, TokenPrincipal, login_token
 from reelbase.dialects.valt.errors import ValtError
 from reelbase.dialects.valt.schemas import (
@@ -64,9 +64,9 @@ async def login(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     return {"data": {"access_token": issued.token, "expires_in": expires_in}}
 
 
-def _create(runtime: Runtime, principal: Principal, fields: RecordFields) -> recordings.Recording:
+def _create(runtime: Runtime, principal: Principal, fields: RecordFields) -> core_videos.Recording:
     with runtime.session() as db:
-        return recordings.create_recording(
+        return core_videos.create_recording(
             db, principal, name=fields.name or "", settings=runtime.settings,
             template_fields=fields.template, shared_user_ids=fields.users, shared_group_ids=fields.groups)
 
@@ -80,12 +80,12 @@ async def create_upload(request: Request, principal: TokenPrincipal, runtime: Ru
     return record_json(recording)
 
 
-def _changes(form: dict[str, Any]) -> recordings.RecordingChanges | None:
+def _changes(form: dict[str, Any]) -> core_videos.RecordingChanges | None:
     """The record fields a multipart upload may carry before its file part."""
     if not {"name", "template", "share"} & form.keys():
         return None
     fields = record_fields(form)
-    return recordings.RecordingChanges(name=fields.name or None, template_fields=fields.template,
+    return core_videos.RecordingChanges(name=fields.name or None, template_fields=fields.template,
                                        shared_user_ids=fields.users, shared_group_ids=fields.groups)
 
 
@@ -95,7 +95,7 @@ def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid:
     span = parse_content_range(header) if header is not None else None  # refuse a bad header before reading
     body.open()
     changes = _changes(nest_form(body.fields)) if body.multipart else None
-    return recordings.receive_recording_file(
+    return core_videos.receive_recording_file(
         runtime, principal, recording_ref=record_id, video_ref=video_uuid, chunks=body.chunks,
         filename=body.filename, content_type=body.content_type, span=span, changes=changes,
         declared_length=None if body.multipart else body.declared_length)
@@ -106,7 +106,7 @@ def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid:
              **_UPLOAD_BODY)
 async def upload_video(record_id: str, video_id: str, request: Request, principal: TokenPrincipal,
                        runtime: RuntimeDep) -> Response:
-    video_uuid = await run_in_threadpool(recordings.find_video_uuid, runtime, principal, record_id, video_id)
+    video_uuid = await run_in_threadpool(core_videos.find_video_uuid, runtime, principal, record_id, video_id)
     header = request.headers.get("content-range")
     offset = await run_in_threadpool(
         _receive, runtime, principal, record_id, video_uuid, header=header, body=UploadBody(request))
@@ -120,14 +120,14 @@ async def upload_video(record_id: str, video_id: str, request: Request, principa
     return JSONResponse(body, headers=headers)
 
 
-def _recording(runtime: Runtime, principal: Principal, record_id: str) -> recordings.Recording:
+def _recording(runtime: Runtime, principal: Principal, record_id: str) -> core_videos.Recording:
     with runtime.session() as db:
-        return recordings.recording_of(db, recordings.find_recording(db, principal, record_id))
+        return core_videos.recording_of(db, core_videos.find_recording(db, principal, record_id))
 
 
 @router.head("/records/{record_id}/videos/{video_id}/download", include_in_schema=False)
 @router.get("/records/{record_id}/videos/{video_id}/download", summary="Download the uploaded file")
 def download_video(record_id: str, video_id: str, request: Request, principal: TokenPrincipal, db: DbDep,
                    runtime: RuntimeDep) -> Response:
-    video = recordings.find_recording_video(db, principal, record_id, video_id)
+    video = core_videos.find_recording_video(db, principal, record_id, video_id)
     return file_response(request, runtime, original_download(db, principal, video.uuid))

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from reelbase.core.recordings import Recording
+from reelbase.core.videos import Recording
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.valt.errors import ValtError
 

@@ -12,8 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import Actor
-from reelbase.core.uploads_signed import verify_signed_upload
+from reelbase.core.uploads import Actor, verify_signed_upload
 from reelbase.edge.deps import authenticate_request
 
 SIGNED_PARAMS = ("token", "expires_at", "sign")

@@ -27,8 +27,7 @@ from pydantic import BaseModel, Field
 from reelbase.edge.errors import error_responses
 from reelbase.core.errors import DomainError, InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import Actor, UploadGrant
-from reelbase.core.uploads_chunks import ChunkPlan, has_chunk, open_chunked_upload, put_chunk
+from reelbase.core.uploads import Actor, ChunkPlan, UploadGrant, has_chunk, open_chunked_upload, put_chunk
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import UploadPublic, error_response, upload_json
 from reelbase.uploads.protocols.common import resolve_actor_sync, runtime_of

@@ -18,9 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import UploadGrant, UploadStatus
-from reelbase.core.uploads_signed import DEFAULT_EXPIRES_IN, create_signed_upload, verify_signed_upload
-from reelbase.core.uploads_single import parse_content_range, receive_range, receive_signed_source
+from reelbase.core.uploads import (
+    DEFAULT_EXPIRES_IN,
+    UploadGrant,
+    UploadStatus,
+    create_signed_upload,
+    parse_content_range,
+    receive_range,
+    receive_signed_source,
+    verify_signed_upload,
+)
 from reelbase.edge.deps import PrincipalDep, RuntimeDep
 from reelbase.edge.errors import error_responses
 from reelbase.edge.links import API_PREFIX

@@ -28,15 +28,16 @@ from fastapi.concurrency import run_in_threadpool
 from reelbase.edge.errors import error_responses
 from reelbase.core.errors import DomainError, InvalidInput
 from reelbase.core.uploads import (
+    CHECKSUM_ALGORITHMS,
+    Checksum,
     UploadGrant,
     UploadStatus,
+    claim_signed_upload,
     create_upload,
+    terminate_upload,
     upload_status,
     write_chunk,
 )
-from reelbase.core.uploads_ending import terminate_upload
-from reelbase.core.uploads_io import CHECKSUM_ALGORITHMS, Checksum
-from reelbase.core.uploads_signed import claim_signed_upload
 from reelbase.edge.upload_body import request_chunks
 from reelbase.edge.uploads import error_response, upload_url
 from reelbase.uploads.protocols.common import header_int, resolve_actor, runtime_of, signed_params

@@ -1,7 +1,7 @@
 """Upload by URL, and progress polling for any upload.
 
 ``POST /api/v1/uploads/url`` ``{"url": …, "video"?: id, "filename"?, "title"?, "project"?}``
-(API key) starts a server-side fetch (SSRF-safe, see ``core/uploads_url.py``) and answers 202 with
+(API key) starts a server-side fetch (SSRF-safe, see ``core/uploads/by_url.py``) and answers 202 with
 the upload; ``GET /api/v1/uploads/{id}`` (API key or the signed URL's parameters) returns any
 upload's state with ``progress`` 0-100 (an integer) and, when it failed, ``error``.
 """
@@ -14,8 +14,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.core.errors import DomainError
-from reelbase.core.uploads import get_upload
-from reelbase.core.uploads_url import start_url_import
+from reelbase.core.uploads import get_upload, start_url_import
 from reelbase.edge.deps import PrincipalDep, RuntimeDep
 from reelbase.edge.errors import error_responses
 from reelbase.edge.uploads import UploadPublic, error_response, upload_json

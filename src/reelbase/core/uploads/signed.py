@@ -5,7 +5,7 @@ advance plus three query parameters (the Integros ``get_url`` shape)::
 
     token=<upload id>&expires_at=<unix seconds>&sign=<hex HMAC-SHA256>
 
-``sign`` is the signature of ``token`` for ``Purpose.UPLOAD_URL`` (:mod:`reelbase.core.signer`).
+``sign`` is the signature of ``token`` for ``Purpose.UPLOAD_URL`` (:mod:`reelbase.core.auth.signer`).
 Whoever holds the URL may write to that session only, by any protocol (single request,
 ResumableJS chunks, Content-Range, tus) until ``expires_at``. :func:`verify_signed_upload` refuses, with a message:
 missing parameters (401), a signature that does not match, i.e. anything changed (403), an
@@ -22,12 +22,12 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from reelbase.core import signer
+from reelbase.core.auth import signer
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, Forbidden, InvalidInput, Unauthenticated
 from reelbase.core.runtime import Runtime
-from reelbase.core.sources import team_upload_limit, validate_filename
-from reelbase.core.uploads import (
+from reelbase.core.uploads.sources import team_upload_limit, validate_filename
+from reelbase.core.uploads.engine import (
     UploadGrant,
     UploadState,
     UploadStatus,
@@ -37,7 +37,7 @@ from reelbase.core.uploads import (
     set_length,
     status_of,
 )
-from reelbase.core.uploads_lock import upload_lock
+from reelbase.core.uploads.lock import upload_lock
 from reelbase.db.models import Team, UploadSession
 
 MAX_EXPIRES_IN = 7 * 24 * 3600

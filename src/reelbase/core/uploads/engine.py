@@ -9,7 +9,7 @@ Contract:
   the server (kill -9) never loses an acknowledged byte nor leaves the offset wrong.
 * Writes to one session are serialized by a lock that spans processes (``uploads_lock``). The
   write that brings the session to its length publishes the object at a fresh key, checks its
-  size, hashes it (SHA-256) and attaches it with :func:`~reelbase.core.sources.commit_original`
+  size, hashes it (SHA-256) and attaches it with :func:`~reelbase.core.uploads.sources.commit_original`
   in the same transaction that marks the session complete, which queues ingest. Completion is
   idempotent, and a status query on a full but unfinished session finishes it (a crash between
   the last byte and the commit heals on the client's next HEAD).
@@ -41,8 +41,8 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, DomainError, InvalidInput, NotFound, PayloadTooLarge
 from reelbase.core.runtime import Runtime
-from reelbase.core.sources import REUPLOADABLE, UploadLimit, commit_original, team_upload_limit, validate_filename
-from reelbase.core.uploads_io import (
+from reelbase.core.uploads.sources import REUPLOADABLE, UploadLimit, commit_original, team_upload_limit, validate_filename
+from reelbase.core.uploads.io import (
     Checksum,
     OffsetMismatch,
     append_stream,
@@ -52,11 +52,11 @@ from reelbase.core.uploads_io import (
     storage_errors,
     writes_for,
 )
-from reelbase.core.uploads_io import staged_size as read_staged_size
-from reelbase.core.uploads_lock import UploadLocked, upload_lock
-from reelbase.core.uploads_status import Actor, UploadGone, UploadGrant, UploadState, UploadStatus, status_of
-from reelbase.core.video_state import Step, move_video, release_upload
-from reelbase.core.videos import add_video, find_video, video_prefix
+from reelbase.core.uploads.io import staged_size as read_staged_size
+from reelbase.core.uploads.lock import UploadLocked, upload_lock
+from reelbase.core.uploads.status import Actor, UploadGone, UploadGrant, UploadState, UploadStatus, status_of
+from reelbase.core.videos.state import Step, move_video, release_upload
+from reelbase.core.videos.catalog import add_video, find_video, video_prefix
 from reelbase.db.models import Team, UploadSession, Video, VideoState, utcnow
 from reelbase.storage.base import BlobInfo
 from reelbase.storage.resumable import Staged

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from reelbase.core.errors import DomainError
 from reelbase.core.job_kinds import JobKind
 from reelbase.core.jobs import jobs_for_video
-from reelbase.core.processing import resolve_spec
+from reelbase.core.videos.processing import resolve_spec
 from reelbase.db.models import (
     AssetKind,
     Job,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.core.downloads import Download, asset_download
+from reelbase.core.playback.downloads import Download, asset_download
 from reelbase.core.errors import Forbidden, NoMedia, NotFound
 from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
 

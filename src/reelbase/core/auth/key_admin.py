@@ -1,5 +1,5 @@
 """API keys managed by the people who use them (the dashboard and ``/api/v1/keys``), scoped to
-the caller: :mod:`reelbase.core.accounts` holds the unscoped operator operations (CLI).
+the caller: :mod:`reelbase.core.auth.accounts` holds the unscoped operator operations (CLI).
 
 Who sees what, kept simple and safe:
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import API_KEY_TYPES, IssuedKey, create_api_key
+from reelbase.core.auth.accounts import API_KEY_TYPES, IssuedKey, create_api_key
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, InvalidInput, NotFound
 from reelbase.db.models import ApiKey, KeyType, Membership, utcnow

@@ -4,10 +4,10 @@ player can play.
 * A page names a video by its code (the 16-hex token) or its UUID.
 * A public video plays for anyone with the link. A private one plays for a signed-in member of
   the video's team, or for whoever holds a *view token* ``<expires>.<signature>``, the signer's
-  (:mod:`reelbase.core.signer`) ``Purpose.VIEW_TOKEN`` signature of the video's UUID (made by
+  (:mod:`reelbase.core.auth.signer`) ``Purpose.VIEW_TOKEN`` signature of the video's UUID (made by
   :func:`issue_view_token`, compared in constant time, refused once expired). Otherwise
   :class:`PrivateVideo`.
-* The page's streams come from a signed prefix of :mod:`reelbase.core.playback`; this module
+* The page's streams come from a signed prefix of :mod:`reelbase.core.playback.streams`; this module
   only says which files exist (:func:`player_media`).
 """
 
@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.core import signer
+from reelbase.core.auth import signer
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, InvalidInput, NotFound
-from reelbase.core.playback import find_public_video, stream_files
-from reelbase.core.shared_links import PrivateVideo
-from reelbase.core.thumbnails import thumbnail_assets
-from reelbase.core.videos import find_video
+from reelbase.core.playback.streams import find_public_video, stream_files
+from reelbase.core.playback.shared_links import PrivateVideo
+from reelbase.core.videos.thumbnails import thumbnail_assets
+from reelbase.core.videos.catalog import find_video
 from reelbase.db.models import AssetKind, MediaAsset, Membership, Video
 
 VIEW_TOKEN_TTL = 24 * 3600

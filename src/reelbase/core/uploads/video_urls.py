@@ -7,7 +7,7 @@ upload session (``uploads_signed.create_signed_upload``) and signs ``(video toke
 :func:`verify_video_upload_url` turns those parameters back into an :class:`UploadGrant` for that
 session, with the same refusals as ``verify_signed_upload``: missing parameters (401), a changed
 signature or a vanished upload (403), an expired URL (403), a URL already used to complete its
-upload (403). :mod:`reelbase.core.signer` makes and checks the signature
+upload (403). :mod:`reelbase.core.auth.signer` makes and checks the signature
 (``Purpose.VIDEO_UPLOAD_URL``), comparing in constant time.
 """
 
@@ -18,12 +18,12 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from reelbase.core import signer
+from reelbase.core.auth import signer
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import UploadGrant, UploadState, UploadStatus
-from reelbase.core.uploads_signed import (
+from reelbase.core.uploads.engine import UploadGrant, UploadState, UploadStatus
+from reelbase.core.uploads.signed import (
     DEFAULT_EXPIRES_IN,
     SignatureInvalid,
     UploadUrlExpired,

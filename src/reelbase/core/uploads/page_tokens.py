@@ -31,15 +31,15 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import authenticate_public_id, principal_for_user
+from reelbase.core.auth.accounts import authenticate_public_id, principal_for_user
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, InvalidInput, Unauthenticated
-from reelbase.core.projects import add_project
+from reelbase.core.videos.projects import add_project
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import UploadGrant, UploadState
-from reelbase.core.uploads_lock import upload_lock
-from reelbase.core.uploads_signed import UploadUrlExpired, UploadUrlUsed, create_signed_upload, sign_upload
-from reelbase.core.uploads_single import receive_signed_source
+from reelbase.core.uploads.engine import UploadGrant, UploadState
+from reelbase.core.uploads.lock import upload_lock
+from reelbase.core.uploads.signed import UploadUrlExpired, UploadUrlUsed, create_signed_upload, sign_upload
+from reelbase.core.uploads.single import receive_signed_source
 from reelbase.core.webhooks import add_video_callback
 from reelbase.db.models import Project, UploadSession, User, Video
 

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import derive_key_secret, get_user_by_email, hash_password, teams_of, verify_password
+from reelbase.core.auth.accounts import derive_key_secret, get_user_by_email, hash_password, teams_of, verify_password
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound
-from reelbase.core.tokens import IssuedToken, SigningKey, issue_token, signing_key
+from reelbase.core.auth.jwt_tokens import IssuedToken, SigningKey, issue_token, signing_key
 from reelbase.db.models import ApiKey, Membership, Team, User, utcnow
 
 SIGNATURE_KEY_TYPE = "request_signing"

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, NoMedia, NotFound, RangeNotSatisfiable
 from reelbase.core.runtime import Runtime
-from reelbase.core.videos import find_video
+from reelbase.core.videos.catalog import find_video
 from reelbase.core.mediatypes import content_type_for
 from reelbase.db.models import AssetKind, MediaAsset, Video
 from reelbase.storage.base import BlobNotFound

@@ -3,7 +3,7 @@
 * Thumbnails are public to whoever knows the video's code (its 16-hex token), as hosted video
   APIs serve them: :func:`find_public_video`.
 * Streams (MP4/WebM renditions, HLS and DASH playlists and segments) are served under signed,
-  expiring URL prefixes ``<expires>/<signature>``: the signer's (:mod:`reelbase.core.signer`)
+  expiring URL prefixes ``<expires>/<signature>``: the signer's (:mod:`reelbase.core.auth.signer`)
   ``Purpose.PLAYBACK`` signature of the video's UUID. One prefix covers every file of the video,
   so the relative paths inside HLS/DASH playlists resolve. :func:`verify_playback` refuses an
   expired, changed or malformed prefix.
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.core import signer
-from reelbase.core import thumbnails as core_thumbs
-from reelbase.core.downloads import Download, asset_download, find_asset, stream_file_download
+from reelbase.core.auth import signer
+from reelbase.core.videos import thumbnails as core_thumbs
+from reelbase.core.playback.downloads import Download, asset_download, find_asset, stream_file_download
 from reelbase.core.errors import Forbidden, NotFound
 from reelbase.core.runtime import Runtime
 from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState

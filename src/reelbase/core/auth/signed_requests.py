@@ -36,8 +36,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reelbase.core import signer
-from reelbase.core.accounts import authenticate_public_id, key_secret
+from reelbase.core.auth import signer
+from reelbase.core.auth.accounts import authenticate_public_id, key_secret
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, Unauthenticated
 

@@ -1,6 +1,6 @@
 """What a video's source file must satisfy, and how a complete one is attached to the video.
 
-The bytes themselves arrive through the upload engine (``core/uploads.py``: single uploads, tus,
+The bytes themselves arrive through the upload engine (``core/uploads/engine.py``: single uploads, tus,
 ResumableJS, Content-Range, by URL), always to a fresh key per attempt
 (``videos/<uuid>/original/<nonce>``) so a failed or racing upload can never leave a half object
 where a download would find it; the engine ends every upload in :func:`commit_original`.
@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import team_limits
+from reelbase.core.auth.accounts import team_limits
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, PayloadTooLarge, QuotaExceeded
 from reelbase.core.job_kinds import IngestPayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
-from reelbase.core.video_state import REUPLOADABLE  # noqa: F401  (the upload modules import it from here)
-from reelbase.core.video_state import Step, move_video
-from reelbase.core.videos import team_stored_bytes
+from reelbase.core.videos.state import REUPLOADABLE  # noqa: F401  (the upload modules import it from here)
+from reelbase.core.videos.state import Step, move_video
+from reelbase.core.videos.catalog import team_stored_bytes
 from reelbase.db.models import AssetKind, MediaAsset, Team, Video
 from reelbase.storage.base import BlobInfo
 

@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from reelbase.core.accounts import team_limits
+from reelbase.core.auth.accounts import team_limits
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
-from reelbase.core.projects import get_project
-from reelbase.core.video_state import REUPLOADABLE
+from reelbase.core.videos.projects import get_project
+from reelbase.core.videos.state import REUPLOADABLE
 from reelbase.db.models import MediaAsset, Video, VideoState
 from reelbase.settings import Settings
 from reelbase.storage.base import BlobStore

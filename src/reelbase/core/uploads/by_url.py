@@ -25,8 +25,8 @@ from reelbase.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from reelbase.core.job_kinds import FetchUrlPayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
-from reelbase.core.sources import team_upload_limit
-from reelbase.core.uploads import (
+from reelbase.core.uploads.sources import team_upload_limit
+from reelbase.core.uploads.engine import (
     UploadGrant,
     UploadState,
     UploadStatus,
@@ -39,10 +39,10 @@ from reelbase.core.uploads import (
     status_of,
     write_locked,
 )
-from reelbase.core.uploads_io import discard_staging, staged_of
-from reelbase.core.uploads_io import staged_size as read_staged_size
-from reelbase.core.uploads_lock import upload_lock
-from reelbase.core.uploads_signed import claim_signed_upload
+from reelbase.core.uploads.io import discard_staging, staged_of
+from reelbase.core.uploads.io import staged_size as read_staged_size
+from reelbase.core.uploads.lock import upload_lock
+from reelbase.core.uploads.signed import claim_signed_upload
 from reelbase.db.models import Team, UploadSession, VideoState
 from reelbase.net import FetchError, FetchPolicy, fetch_stream, forbidden_reason
 

@@ -16,8 +16,8 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput
 from reelbase.core.job_kinds import ProcessPayload
 from reelbase.core.jobs import enqueue_job
-from reelbase.core.video_state import Step, move_video
-from reelbase.core.videos import add_video
+from reelbase.core.videos.state import Step, move_video
+from reelbase.core.videos.catalog import add_video
 from reelbase.db.models import Job, Video, VideoState
 from reelbase.media.errors import InvalidProcessing
 from reelbase.media.processing import EXTENSIONS

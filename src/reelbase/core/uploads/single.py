@@ -20,8 +20,8 @@ from sqlalchemy import select
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.sources import REUPLOADABLE, team_upload_limit, upload_limit, validate_filename
-from reelbase.core.uploads import (
+from reelbase.core.uploads.sources import REUPLOADABLE, team_upload_limit, upload_limit, validate_filename
+from reelbase.core.uploads.engine import (
     Actor,
     UploadGrant,
     UploadState,
@@ -35,12 +35,12 @@ from reelbase.core.uploads import (
     status_of,
     write_locked,
 )
-from reelbase.core.uploads_ending import abandon_upload
-from reelbase.core.uploads_io import OffsetMismatch, staged_of
-from reelbase.core.uploads_io import staged_size as read_staged_size
-from reelbase.core.uploads_lock import upload_lock
-from reelbase.core.uploads_signed import claim_signed_upload
-from reelbase.core.videos import find_video, set_ingest_mode
+from reelbase.core.uploads.ending import abandon_upload
+from reelbase.core.uploads.io import OffsetMismatch, staged_of
+from reelbase.core.uploads.io import staged_size as read_staged_size
+from reelbase.core.uploads.lock import upload_lock
+from reelbase.core.uploads.signed import claim_signed_upload
+from reelbase.core.videos.catalog import find_video, set_ingest_mode
 from reelbase.db.models import Team, UploadSession, Video
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from reelbase.core.downloads import Download
+from reelbase.core.playback.downloads import Download
 from reelbase.core.errors import InvalidInput, NotFound
 from reelbase.core.media_env import tools_for
 from reelbase.core.runtime import Runtime

@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import delete, select
 
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads import (
+from reelbase.core.uploads.engine import (
     Actor,
     UploadState,
     check_writable,
@@ -21,8 +21,8 @@ from reelbase.core.uploads import (
     mark_failed,
     release_video,
 )
-from reelbase.core.uploads_io import discard_staging, staged_of
-from reelbase.core.uploads_lock import UploadLocked, remove_lock_file, upload_lock
+from reelbase.core.uploads.io import discard_staging, staged_of
+from reelbase.core.uploads.lock import UploadLocked, remove_lock_file, upload_lock
 from reelbase.db.models import UploadSession, utcnow
 
 FINISHED_RETENTION = dt.timedelta(days=7)

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, NotFound
-from reelbase.core.projects import add_project, change_project, get_project
+from reelbase.core.videos.projects import add_project, change_project, get_project
 from reelbase.core.runtime import Runtime
-from reelbase.core.uploads_single import receive_range, receive_source
-from reelbase.core.videos import add_video, change_video, find_video
+from reelbase.core.uploads.single import receive_range, receive_source
+from reelbase.core.videos.catalog import add_video, change_video, find_video
 from reelbase.db.models import Project, Video
 from reelbase.settings import Settings
 

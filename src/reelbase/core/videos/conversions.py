@@ -10,7 +10,7 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict
 from reelbase.core.job_kinds import JobKind, TranscodePayload
 from reelbase.core.jobs import active_states, enqueue_job
-from reelbase.core.video_state import Step, can_move, move_video
+from reelbase.core.videos.state import Step, can_move, move_video
 from reelbase.db.models import Job, Video, VideoState, utcnow
 
 

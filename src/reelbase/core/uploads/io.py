@@ -1,6 +1,6 @@
 """The byte path of the upload engine: metering, hashing, staging, publishing.
 
-Everything here runs under the upload's lock (``uploads_lock``), called by ``core/uploads.py``,
+Everything here runs under the upload's lock (``uploads_lock``), called by ``core/uploads/engine.py``,
 ``uploads_chunks.py`` and ``uploads_url.py``; nothing here checks who is asking.
 
 SHA-256: hashlib objects cannot be saved, so each process keeps the running hash of the uploads

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import jwt
 from sqlalchemy.orm import Session
 
-from reelbase.core import signer
-from reelbase.core.accounts import principal_for_user, verify_password
+from reelbase.core.auth import signer
+from reelbase.core.auth.accounts import principal_for_user, verify_password
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, Unauthenticated
 from reelbase.db.models import User

@@ -28,8 +28,8 @@ from sqlalchemy import select
 
 from reelbase.core.errors import Conflict, InvalidInput
 from reelbase.core.runtime import Runtime
-from reelbase.core.sources import team_upload_limit
-from reelbase.core.uploads import (
+from reelbase.core.uploads.sources import team_upload_limit
+from reelbase.core.uploads.engine import (
     Actor,
     UploadGrant,
     UploadState,
@@ -42,10 +42,10 @@ from reelbase.core.uploads import (
     status_of,
     write_locked,
 )
-from reelbase.core.uploads_io import staged_of, storage_errors
-from reelbase.core.uploads_io import staged_size as read_staged_size
-from reelbase.core.uploads_lock import UploadLocked, upload_lock
-from reelbase.core.videos import find_video
+from reelbase.core.uploads.io import staged_of, storage_errors
+from reelbase.core.uploads.io import staged_size as read_staged_size
+from reelbase.core.uploads.lock import UploadLocked, upload_lock
+from reelbase.core.videos.catalog import find_video
 from reelbase.db.models import Team, UploadSession
 from reelbase.storage.resumable import Staged, chunk_writes, staging_prefix
 
