@@ -19,9 +19,10 @@ from reelbase.core.context import Principal
 from reelbase.core.playback import original_download, processed_download
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import receive_source
-from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
+from reelbase.dialects.pixop.auth import BearerPrincipal
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.videos import video_urls
+from reelbase.edge.deps import DbDep, RuntimeDep
 from reelbase.edge.files import file_response
 from reelbase.edge.upload_body import UploadBody
 

@@ -24,7 +24,7 @@ from reelbase.core.context import Principal
 from reelbase.core.playback import original_download
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import parse_content_range
-from reelbase.dialects.valt.auth import DbDep, RuntimeDep, TokenPrincipal, login_token
+from reelbase.dialects.valt.auth import TokenPrincipal, login_token
 from reelbase.dialects.valt.errors import ValtError
 from reelbase.dialects.valt.schemas import (
     RecordFields,
@@ -34,6 +34,7 @@ from reelbase.dialects.valt.schemas import (
     record_fields,
     record_json,
 )
+from reelbase.edge.deps import DbDep, RuntimeDep
 from reelbase.edge.files import file_response
 from reelbase.edge.upload_body import UploadBody
 
