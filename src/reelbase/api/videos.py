@@ -135,10 +135,8 @@ async def upload_source(video_id: str, request: Request, filename: str | None = 
     # ``filename`` is declared so the OpenAPI document shows it; UploadBody reads it from the query.
     runtime: Runtime = request.app.state.runtime
     principal = await run_in_threadpool(authenticate_request, runtime, request)
-    if request.headers.get("content-range"):  # one chunk of a Content-Range upload (issue 4)
-        return await content_range_upload(  # type: ignore[return-value]
-            request, video_id, actor=principal, render=lambda db, video: render(db, runtime, video)
-        )
+    if request.headers.get("content-range"):  # one chunk of a Content-Range upload
+        return await content_range_upload(request, video_id, actor=principal)  # type: ignore[return-value]
     body = UploadBody(request)
 
     def work() -> Video:

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from reelbase.core.errors import DomainError, RangeNotSatisfiable
 from reelbase.core.uploads import OffsetMismatch
 from reelbase.edge.dialect_app import DialectErrors, first_problem
+from reelbase.edge.uploads import progress_headers
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,7 @@ def domain_failure(exc: DomainError) -> JSONResponse:
     extra: dict[str, object] = {}
     if isinstance(exc, OffsetMismatch):
         extra["offset"] = exc.offset
-        headers["Upload-Offset"] = str(exc.offset)
-        if exc.offset:
-            headers["Range"] = f"bytes=0-{exc.offset - 1}"
+        headers.update(progress_headers(exc.offset))
     if isinstance(exc, RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{exc.size}"
     if exc.field:

@@ -37,6 +37,7 @@ from reelbase.dialects.valt.schemas import (
 from reelbase.edge.deps import DbDep, RuntimeDep
 from reelbase.edge.files import file_response
 from reelbase.edge.upload_body import UploadBody
+from reelbase.edge.uploads import progress_headers
 
 router = APIRouter(prefix="/api/v3", tags=["records"])
 
@@ -113,12 +114,7 @@ async def upload_video(record_id: str, video_id: str, request: Request, principa
         _receive, runtime, principal, record_id, video_uuid, header=header, body=UploadBody(request))
     recording = await run_in_threadpool(_recording, runtime, principal, record_id)
     body = record_json(recording, url=download_url(runtime, recording.id, video_uuid))
-    headers: dict[str, str] = {}
-    if offset is not None:
-        headers["Upload-Offset"] = str(offset)
-        if offset:
-            headers["Range"] = f"bytes=0-{offset - 1}"
-    return JSONResponse(body, headers=headers)
+    return JSONResponse(body, headers=progress_headers(offset) if offset is not None else {})
 
 
 def _recording(runtime: Runtime, principal: Principal, record_id: str) -> core_videos.Recording:

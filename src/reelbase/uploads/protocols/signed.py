@@ -31,7 +31,7 @@ from reelbase.core.uploads import (
 from reelbase.edge.deps import PrincipalDep, RuntimeDep
 from reelbase.edge.errors import error_responses
 from reelbase.edge.links import API_PREFIX
-from reelbase.edge.representations import VideoPublic, video_json
+from reelbase.edge.representations import VideoPublic
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import ANSWER_RESPONSES, UploadPublic, answer, error_response, upload_json
 from reelbase.uploads.protocols.common import SIGNED_PARAMS, runtime_of
@@ -112,7 +112,7 @@ async def signed_upload(request: Request) -> Response:
         status = await run_in_threadpool(work)
     except DomainError as exc:
         return error_response(exc)
-    return answer(request, status, lambda db, video: video_json(db, runtime, video))
+    return answer(request, status)
 
 
 
