@@ -53,8 +53,7 @@ MAX_FIELDS = 64 * 1024
 @router.get("/api/v1/upload/initiate", operation_id="initiate_get", summary="Step 1: initiate an upload")
 @router.post("/api/v1/upload/initiate", operation_id="initiate_post", summary="Step 1: initiate an upload")
 async def initiate(request: Request) -> dict[str, Any]:
-    params = await request_params(request)
-    signed = await verify(request, params, method="upload", action="initiate")
+    signed = await verify(request, await request_params(request), method="upload", action="initiate")
     runtime = get_runtime(request)
 
     def work() -> dict[str, Any]:
