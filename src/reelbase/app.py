@@ -54,12 +54,12 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     app.include_router(webhooks_router, prefix=API_PREFIX)
     app.include_router(keys_router, prefix=API_PREFIX)
     app.include_router(upload_tokens_router, prefix=API_PREFIX)
-    # uploads (issue 4): tus, ResumableJS, signed URLs, by URL; CORS for browser uploaders
+    # uploads: tus, ResumableJS, signed URLs, by URL; CORS for browser uploaders
     app.include_router(uploads_router, prefix=API_PREFIX)
     app.add_middleware(UploadsCORS, prefix=API_PREFIX + "/uploads")
 
     mount_dialects(app, runtime)
-    # the pages people use (issue 6): dashboard, player/embed, uploader, recorder
+    # the pages people use: dashboard, player/embed, uploader, recorder
     mount_web(app)
 
     @app.get("/healthz", include_in_schema=False)
