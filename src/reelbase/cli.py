@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -33,9 +35,14 @@ def _runtime() -> Runtime:
     return build_runtime(Settings())
 
 
-def _fail(exc: DomainError) -> None:
-    console.print(f"[red]error:[/red] {exc.message}")
-    raise typer.Exit(code=1)
+@contextmanager
+def _reported() -> Iterator[None]:
+    """An operator task's domain error ends the command with its message and exit code 1."""
+    try:
+        yield
+    except DomainError as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(code=1) from None
 
 
 def ensure_admin(runtime: Runtime) -> tuple[str, str, str] | None:
@@ -137,27 +144,21 @@ def users_create(
 ) -> None:
     """Create a user in a team."""
     runtime = _runtime()
-    try:
-        with runtime.session() as db:
-            user = core_auth.create_user(db, email=email, password=password, team_name=team, is_admin=admin)
-            team_obj = core_auth.primary_team(db, user)
-            db.commit()
-            console.print(f"created user {user.email} (id {user.uuid}) in team {team_obj.name!r}")
-    except DomainError as exc:
-        _fail(exc)
+    with _reported(), runtime.session() as db:
+        user = core_auth.create_user(db, email=email, password=password, team_name=team, is_admin=admin)
+        team_obj = core_auth.primary_team(db, user)
+        db.commit()
+        console.print(f"created user {user.email} (id {user.uuid}) in team {team_obj.name!r}")
 
 
 @users_app.command("ban")
 def users_ban(email: str, unban: Annotated[bool, typer.Option(help="Lift the ban")] = False) -> None:
     """Ban a user: their keys and tokens stop working at once."""
     runtime = _runtime()
-    try:
-        with runtime.session() as db:
-            user = core_auth.set_banned(db, email=email, banned=not unban)
-            db.commit()
-            console.print(f"{user.email} is {'banned' if user.banned else 'no longer banned'}")
-    except DomainError as exc:
-        _fail(exc)
+    with _reported(), runtime.session() as db:
+        user = core_auth.set_banned(db, email=email, banned=not unban)
+        db.commit()
+        console.print(f"{user.email} is {'banned' if user.banned else 'no longer banned'}")
 
 
 @keys_app.command("create")
@@ -169,22 +170,19 @@ def keys_create(
 ) -> None:
     """Create an API key; its secret is printed once."""
     runtime = _runtime()
-    try:
-        with runtime.session() as db:
-            user = core_auth.get_user_by_email(db, email)
-            issued = core_auth.create_api_key(db, user=user, server_secret=runtime.secret_key, key_type=type, name=name)
-            db.commit()
-            key = issued.api_key
-            data = {
-                "id": key.id,
-                "public_key": key.public_id,
-                "secret": issued.secret,
-                "type": key.key_type,
-                "name": key.name,
-                "email": user.email,
-            }
-    except DomainError as exc:
-        _fail(exc)
+    with _reported(), runtime.session() as db:
+        user = core_auth.get_user_by_email(db, email)
+        issued = core_auth.create_api_key(db, user=user, server_secret=runtime.secret_key, key_type=type, name=name)
+        db.commit()
+        key = issued.api_key
+        data = {
+            "id": key.id,
+            "public_key": key.public_id,
+            "secret": issued.secret,
+            "type": key.key_type,
+            "name": key.name,
+            "email": user.email,
+        }
     if as_json:
         typer.echo(json.dumps(data))
     else:
@@ -211,13 +209,10 @@ def keys_list() -> None:
 def keys_revoke(key_id: Annotated[str, typer.Argument(help="Numeric id or public key")]) -> None:
     """Revoke an API key: requests with it fail from now on."""
     runtime = _runtime()
-    try:
-        with runtime.session() as db:
-            key: ApiKey = core_auth.revoke_api_key(db, key_id)
-            db.commit()
-            console.print(f"revoked {key.public_id}")
-    except DomainError as exc:
-        _fail(exc)
+    with _reported(), runtime.session() as db:
+        key: ApiKey = core_auth.revoke_api_key(db, key_id)
+        db.commit()
+        console.print(f"revoked {key.public_id}")
 
 
 @teams_app.command("limits")
@@ -229,21 +224,18 @@ def teams_limits(
 ) -> None:
     """Show or change a team's limits (unset ones fall back to the settings)."""
     runtime = _runtime()
-    try:
-        with runtime.session() as db:
-            team = core_auth.primary_team(db, core_auth.get_user_by_email(db, email))
-            core_auth.set_team_limits(
-                db, team=team, quota_bytes=quota_bytes, quota_videos=quota_videos, max_upload_bytes=max_upload_bytes
-            )
-            db.commit()
-            limits = core_auth.team_limits(runtime.settings, team)
-            console.print(
-                f"team {team.name!r}: quota_bytes={limits.quota_bytes} "
-                f"quota_videos={limits.quota_videos} "
-                f"max_upload_bytes={limits.max_upload_bytes}"
-            )
-    except DomainError as exc:
-        _fail(exc)
+    with _reported(), runtime.session() as db:
+        team = core_auth.primary_team(db, core_auth.get_user_by_email(db, email))
+        core_auth.set_team_limits(
+            db, team=team, quota_bytes=quota_bytes, quota_videos=quota_videos, max_upload_bytes=max_upload_bytes
+        )
+        db.commit()
+        limits = core_auth.team_limits(runtime.settings, team)
+        console.print(
+            f"team {team.name!r}: quota_bytes={limits.quota_bytes} "
+            f"quota_videos={limits.quota_videos} "
+            f"max_upload_bytes={limits.max_upload_bytes}"
+        )
 
 
 if __name__ == "__main__":

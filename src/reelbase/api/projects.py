@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 
 from reelbase.api.schemas import Me, ProjectCreate, ProjectPublic, ProjectsPublic, ProjectUpdate, iso, project_public
 from reelbase.edge.errors import error_responses
@@ -10,7 +10,7 @@ from reelbase.core import videos as core_videos
 from reelbase.core.auth import team_limits
 from reelbase.core.videos import count_team_videos, team_stored_bytes
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
-from reelbase.edge.links import set_pagination_headers
+from reelbase.edge.links import ListPageDep
 
 # project_public() leaves video_count out where it was not counted; response_model_exclude_unset
 # keeps such a key out instead of sending it as null.
@@ -27,22 +27,15 @@ def create_project(body: ProjectCreate, db: DbDep, principal: PrincipalDep) -> d
 @router.get("/projects", response_model=ProjectsPublic, response_model_exclude_unset=True,
             responses=error_responses(422))
 def list_projects(
-    request: Request,
-    response: Response,
+    listing: ListPageDep,
     db: DbDep,
     principal: PrincipalDep,
-    runtime: RuntimeDep,
     page: int = Query(1, ge=1),
     per_page: int = Query(30, ge=1, le=100),
 ) -> dict:
     items, total = core_videos.list_projects(db, principal, page=page, per_page=per_page)
-    set_pagination_headers(response, request, runtime, page=page, per_page=per_page, total=total)
-    return {
-        "items": [project_public(p, video_count=core_videos.count_project_videos(db, p)) for p in items],
-        "total": total,
-        "page": page,
-        "per_page": per_page,
-    }
+    counted = [project_public(p, video_count=core_videos.count_project_videos(db, p)) for p in items]
+    return listing.answer(counted, page=page, per_page=per_page, total=total)
 
 
 @router.get("/projects/{project_id}", response_model=ProjectPublic, response_model_exclude_unset=True,

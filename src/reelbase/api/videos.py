@@ -31,7 +31,7 @@ from reelbase.db.models import Video
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
 from reelbase.edge.errors import error_responses
 from reelbase.edge.files import file_response
-from reelbase.edge.links import api_base, set_pagination_headers
+from reelbase.edge.links import ListPageDep, api_base
 from reelbase.edge.representations import video_json as render
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import ANSWER_RESPONSES, content_range_upload
@@ -61,8 +61,7 @@ def create_video(body: VideoCreate, db: DbDep, principal: PrincipalDep, runtime:
 @router.get("", summary="List videos, newest first", response_model=VideosPublic,
             responses=error_responses(404, 422))
 def list_videos(
-    request: Request,
-    response: Response,
+    listing: ListPageDep,
     db: DbDep,
     principal: PrincipalDep,
     runtime: RuntimeDep,
@@ -77,14 +76,8 @@ def list_videos(
     result = core_videos.list_videos(
         db, principal, page=page, per_page=per_page, project_ref=project, state=state, q=q, parent=parent_video
     )
-    set_pagination_headers(response, request, runtime, page=page, per_page=per_page, total=result.total)
-    return {
-        "items": [render(db, runtime, v) for v in result.items],
-        "total": result.total,
-        "page": result.page,
-        "per_page": result.per_page,
-        "pages": result.pages,
-    }
+    return listing.answer([render(db, runtime, v) for v in result.items], page=result.page,
+                          per_page=result.per_page, total=result.total, pages=result.pages)
 
 
 @router.get("/{video_id}", summary="One video, by id (UUID), numeric id or token", response_model=VideoPublic,
@@ -135,10 +128,8 @@ async def upload_source(video_id: str, request: Request, filename: str | None = 
     # ``filename`` is declared so the OpenAPI document shows it; UploadBody reads it from the query.
     runtime: Runtime = request.app.state.runtime
     principal = await run_in_threadpool(authenticate_request, runtime, request)
-    if request.headers.get("content-range"):  # one chunk of a Content-Range upload (issue 4)
-        return await content_range_upload(  # type: ignore[return-value]
-            request, video_id, actor=principal, render=lambda db, video: render(db, runtime, video)
-        )
+    if request.headers.get("content-range"):  # one chunk of a Content-Range upload
+        return await content_range_upload(request, video_id, actor=principal)  # type: ignore[return-value]
     body = UploadBody(request)
 
     def work() -> Video:

@@ -66,17 +66,24 @@ def error_body(status: int, code: str, message: str, field: str | None = None) -
     return {"error": body}
 
 
-def domain_error_response(exc: DomainError) -> JSONResponse:
-    headers = {}
+def domain_error_response(
+    exc: DomainError, *, status: int | None = None, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    """The native error body for ``exc``, optionally under another status (for protocols whose
+    clients read status codes their own way); ``extra`` adds keys to ``error`` and ``headers``
+    adds to (or overrides) the headers the error itself calls for."""
+    code = status or exc.status
+    body = error_body(code, exc.code, exc.message, exc.field)
+    if "limit" in exc.details:
+        body["error"]["limit"] = exc.details["limit"]
+    body["error"].update(extra)
+    answer_headers: dict[str, str] = {}
     if isinstance(exc, Unauthenticated):
-        headers["WWW-Authenticate"] = 'Bearer realm="reelbase"'
+        answer_headers["WWW-Authenticate"] = 'Bearer realm="reelbase"'
     if isinstance(exc, RangeNotSatisfiable):
-        headers["Content-Range"] = f"bytes */{exc.size}"
-    body = error_body(exc.status, exc.code, exc.message, exc.field)
-    for key in ("limit",):
-        if key in exc.details:
-            body["error"][key] = exc.details[key]
-    return JSONResponse(body, status_code=exc.status, headers=headers)
+        answer_headers["Content-Range"] = f"bytes */{exc.size}"
+    answer_headers.update(headers or {})
+    return JSONResponse(body, status_code=code, headers=answer_headers)
 
 
 def _field_of(loc: tuple) -> str:

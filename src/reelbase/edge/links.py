@@ -3,11 +3,13 @@ and its pagination headers."""
 
 from __future__ import annotations
 
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 
 from reelbase.core.runtime import Runtime
+from reelbase.edge.deps import get_runtime
 
 API_PREFIX = "/api/v1"
 
@@ -34,3 +36,20 @@ def set_pagination_headers(
         rels.append(link(page + 1, "next"))
     response.headers["Link"] = ", ".join(rels)
     response.headers["X-Total-Count"] = str(total)
+
+
+class ListPage:
+    """A request dependency for a list endpoint: :meth:`answer` builds the native list body and
+    sets the response's pagination headers from the same numbers, so the two never disagree."""
+
+    def __init__(self, request: Request, response: Response) -> None:
+        self.request = request
+        self.response = response
+
+    def answer(self, items: list[Any], *, page: int, per_page: int, total: int, **extra: Any) -> dict[str, Any]:
+        set_pagination_headers(self.response, self.request, get_runtime(self.request),
+                               page=page, per_page=per_page, total=total)
+        return {"items": items, "total": total, "page": page, "per_page": per_page, **extra}
+
+
+ListPageDep = Annotated[ListPage, Depends(ListPage)]

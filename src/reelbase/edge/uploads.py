@@ -13,16 +13,14 @@ repeated chunk is accepted again without changing anything.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
-from sqlalchemy.orm import Session
 
-from reelbase.core.errors import DomainError, Unauthenticated
+from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import (
     Actor,
@@ -34,11 +32,10 @@ from reelbase.core.uploads import (
 )
 from reelbase.db.models import Video
 from reelbase.edge.deps import get_runtime
-from reelbase.edge.errors import error_body
+from reelbase.edge.errors import domain_error_response
 from reelbase.edge.links import API_PREFIX
+from reelbase.edge.representations import iso, video_json
 from reelbase.edge.upload_body import UploadBody
-
-Render = Callable[[Session, Video], dict[str, Any]]
 
 
 def upload_url(runtime: Runtime, upload_id: str, query: str = "") -> str:
@@ -86,7 +83,7 @@ def upload_json(runtime: Runtime, status: UploadStatus) -> dict[str, Any]:
         "offset": status.offset,
         "length": status.length,
         "progress": status.progress,
-        "expires_at": status.expires_at.isoformat().replace("+00:00", "Z"),
+        "expires_at": iso(status.expires_at),
         "video": status.video_uuid,
         "video_url": f"{runtime.settings.public_url}{API_PREFIX}/videos/{status.video_uuid}",
         "filename": status.filename,
@@ -96,50 +93,38 @@ def upload_json(runtime: Runtime, status: UploadStatus) -> dict[str, Any]:
     }
 
 
-def error_response(
-    exc: DomainError, *, status: int | None = None, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    """The native error body for ``exc`` (plus ``offset`` for an offset mismatch), optionally
-    under another status (for protocols whose clients read status codes their own way)."""
-    code = status or exc.status
-    body = error_body(code, exc.code, exc.message, exc.field)
-    if "limit" in exc.details:
-        body["error"]["limit"] = exc.details["limit"]
-    extra: dict[str, str] = {}
-    if isinstance(exc, Unauthenticated):
-        extra["WWW-Authenticate"] = 'Bearer realm="reelbase"'
-    if isinstance(exc, OffsetMismatch):
-        body["error"]["offset"] = exc.offset
-        extra["Upload-Offset"] = str(exc.offset)
-        if exc.offset:
-            extra["Range"] = f"bytes=0-{exc.offset - 1}"
-    extra.update(headers or {})
-    return JSONResponse(body, status_code=code, headers=extra)
-
-
-def progress_headers(status: UploadStatus) -> dict[str, str]:
-    headers = {"Upload-Offset": str(status.offset)}
-    if status.offset:
-        headers["Range"] = f"bytes=0-{status.offset - 1}"
+def progress_headers(offset: int) -> dict[str, str]:
+    """What a resuming client reads to know how much is stored: ``Upload-Offset`` and, once there
+    is a byte, ``Range: bytes=0-<last stored byte>``."""
+    headers = {"Upload-Offset": str(offset)}
+    if offset:
+        headers["Range"] = f"bytes=0-{offset - 1}"
     return headers
 
 
-def answer(request: Request, status: UploadStatus, render: Render) -> Response:
+def error_response(
+    exc: DomainError, *, status: int | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The native error body for ``exc``; an offset mismatch also carries the stored offset (in
+    ``error.offset`` and the progress headers) so the client can resume from it."""
+    if not isinstance(exc, OffsetMismatch):
+        return domain_error_response(exc, status=status, headers=headers)
+    return domain_error_response(exc, status=status, headers={**progress_headers(exc.offset), **(headers or {})},
+                                 offset=exc.offset)
+
+
+def answer(request: Request, status: UploadStatus) -> Response:
     """200 with the video when the upload is complete, else 202 with the upload's state."""
     runtime = get_runtime(request)
+    headers = progress_headers(status.offset)
     if status.complete:
         with runtime.session() as db:
-            return JSONResponse(render(db, db.get_one(Video, status.video_id)), headers=progress_headers(status))
-    return JSONResponse(upload_json(runtime, status), status_code=202, headers=progress_headers(status))
+            return JSONResponse(video_json(db, runtime, db.get_one(Video, status.video_id)), headers=headers)
+    return JSONResponse(upload_json(runtime, status), status_code=202, headers=headers)
 
 
-async def content_range_upload(
-    request: Request, video_ref: str | None, *, render: Render,
-    actor: Actor | None = None, resolve: Callable[[dict[str, str]], Actor] | None = None,
-) -> Response:
-    """Handle one Content-Range chunk for ``video_ref`` (API key) or for a signed URL's upload.
-    ``resolve`` (run in the worker thread, given the query and any form fields that precede the
-    file part) finds the actor when ``actor`` is not known yet."""
+async def content_range_upload(request: Request, video_ref: str, *, actor: Actor) -> Response:
+    """Handle one Content-Range chunk of ``actor``'s upload to ``video_ref``."""
     runtime = get_runtime(request)
     header = request.headers.get("content-range", "")
     body = UploadBody(request)
@@ -147,13 +132,11 @@ async def content_range_upload(
     def work() -> UploadStatus:
         start, end, total = parse_content_range(header)
         body.open()
-        who = actor if actor is not None else resolve(body.params) if resolve else None
-        assert who is not None
-        return receive_range(runtime, who, video_ref=video_ref, start=start, end=end, total=total,
+        return receive_range(runtime, actor, video_ref=video_ref, start=start, end=end, total=total,
                              chunks=body.chunks, filename=body.filename, content_type=body.content_type)
 
     try:
         status = await run_in_threadpool(work)
     except DomainError as exc:
         return error_response(exc)
-    return answer(request, status, render)
+    return answer(request, status)

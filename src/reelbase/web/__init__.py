@@ -1,4 +1,4 @@
-"""The pages people use (issue 6): dashboard, sign-in, player and embed, uploader and recorder.
+"""The pages people use: dashboard, sign-in, player and embed, uploader and recorder.
 
 Pages are a surface like the API: they call the core and render templates; the browser side
 talks to the native API (``/api/v1``) with the session cookie and a CSRF header, and uploads

@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse, Response
 from reelbase.core.context import Principal
 from reelbase.core.errors import DomainError
 from reelbase.core.auth import COOKIE_NAME, SESSION_TTL, WebSession, check_csrf, read_session, sign_in
-from reelbase.web.render import message, render, runtime_of
+from reelbase.edge.deps import get_runtime
+from reelbase.web.render import message, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,7 +31,7 @@ def optional_session(request: Request) -> tuple[Principal, WebSession] | None:
     cookie = request.cookies.get(COOKIE_NAME)
     if not cookie:
         return None
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     try:
         with runtime.session() as db:
             principal, session = read_session(db, cookie, server_secret=runtime.secret_key)
@@ -78,7 +79,7 @@ def login_page(request: Request, session: OptionalSession, next: str | None = No
 @router.post("/login")
 async def login(request: Request, email: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
                 next: Annotated[str, Form()] = "/") -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
 
     def check() -> WebSession:
         with runtime.session() as db:

@@ -1,4 +1,4 @@
-"""The signed-in pages (issue 6): the team's videos (``/``), one video (``/videos/{id}``), uploading
+"""The signed-in pages: the team's videos (``/``), one video (``/videos/{id}``), uploading
 (``/upload``), API keys (``/settings/keys``) and webhooks (``/settings/webhooks``).
 
 Pages render the first view on the server from the core (videos shaped exactly as the native API
@@ -24,6 +24,7 @@ from reelbase.core.jobs import jobs_for_video
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import team_upload_limit
 from reelbase.db.models import Video, VideoState
+from reelbase.edge.deps import get_runtime
 from reelbase.edge.representations import (
     delivery_public,
     job_public,
@@ -34,7 +35,7 @@ from reelbase.edge.representations import (
 from reelbase.media import processing_spec as spec
 from reelbase.web.auth import SessionRequired
 from reelbase.web.formats import fmt_duration, fmt_rate, fmt_size
-from reelbase.web.render import message, render, runtime_of
+from reelbase.web.render import message, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,7 +132,7 @@ def videos_page(
     project: str = "", page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
     principal, _ = session
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     state = state if state in STATE_FILTERS else "all"
     error = None
     with runtime.session() as db:
@@ -172,7 +173,7 @@ def _video_page(db: Session, runtime: Runtime, principal: Principal, video: Vide
 @router.get("/videos/{video_id}")
 def video_page(video_id: str, request: Request, session: SessionRequired) -> Response:
     principal, _ = session
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     with runtime.session() as db:
         try:
             video = core_videos.find_video(db, principal, video_id)
@@ -185,7 +186,7 @@ def video_page(video_id: str, request: Request, session: SessionRequired) -> Res
 @router.get("/upload")
 def upload_page(request: Request, session: SessionRequired) -> Response:
     principal, _ = session
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     with runtime.session() as db:
         projects, _count = core_videos.list_projects(db, principal, page=1, per_page=100)
         limit = team_upload_limit(db, principal.team, runtime).bytes
@@ -196,7 +197,7 @@ def upload_page(request: Request, session: SessionRequired) -> Response:
 @router.get("/settings/keys")
 def keys_page(request: Request, session: SessionRequired) -> Response:
     principal, _ = session
-    with runtime_of(request).session() as db:
+    with get_runtime(request).session() as db:
         keys = [key_public(k) for k in core_auth.list_keys(db, principal)]
         return render(request, "keys.html", title="API keys", keys=keys, team=principal.team.name)
 
@@ -204,7 +205,7 @@ def keys_page(request: Request, session: SessionRequired) -> Response:
 @router.get("/settings/webhooks")
 def webhooks_page(request: Request, session: SessionRequired) -> Response:
     principal, _ = session
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     with runtime.session() as db:
         hooks = []
         for sub in core_webhooks.list_subscriptions(db, principal):

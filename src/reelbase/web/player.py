@@ -25,9 +25,10 @@ from reelbase.core import playback as core_playback
 from reelbase.core.errors import DomainError, NotFound
 from reelbase.core.playback import signed_prefix, signed_stream_download, verify_playback
 from reelbase.db.models import Video, VideoState
+from reelbase.edge.deps import get_runtime
 from reelbase.edge.files import file_response
 from reelbase.web.auth import OptionalSession
-from reelbase.web.render import json_error, message, render, runtime_of, static_url
+from reelbase.web.render import json_error, message, render, static_url
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,7 +51,7 @@ def _check(db: Session, request: Request, ref: str, session: Any, token: str | N
     user_id = session[0].user.id if session else None
     video = core_playback.find_player_video(db, ref)
     access = core_playback.check_watch_access(db, video, user_id=user_id, token=token,
-                                            server_secret=runtime_of(request).secret_key)
+                                            server_secret=get_runtime(request).secret_key)
     return video, access
 
 
@@ -75,7 +76,7 @@ def _status(video: Video) -> dict[str, Any]:
 
 def _player(db: Session, request: Request, video: Video, token: str | None) -> dict[str, Any]:
     """Everything the template and player.js need about the video (URLs site-relative)."""
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     status_url = f"/view/{video.token}/status" + (f"?t={quote(token, safe='')}" if token else "")
     out: dict[str, Any] = {"status": _status(video), "status_url": status_url, "hls_lib": static_url("vendor/hls.min.mjs")}
     if video.state != VideoState.ready.value:
@@ -99,7 +100,7 @@ def _player(db: Session, request: Request, video: Video, token: str | None) -> d
 
 
 def _page(request: Request, ref: str, session: Any, t: str | None, *, embed: bool) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     with runtime.session() as db:
         try:
             video, access = _check(db, request, ref, session, t)
@@ -130,7 +131,7 @@ def embed_page(ref: str, request: Request, session: OptionalSession, t: str | No
 def video_status(ref: str, request: Request, session: OptionalSession, t: str | None = None) -> Response:
     """``{state, label, progress, message}`` for the processing page's poll."""
     no_store = {"Cache-Control": "no-store"}
-    with runtime_of(request).session() as db:
+    with get_runtime(request).session() as db:
         try:
             video, _ = _check(db, request, ref, session, t)
         except DomainError as exc:
@@ -143,7 +144,7 @@ def video_status(ref: str, request: Request, session: OptionalSession, t: str | 
 def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request) -> Response:
     """A file of the video below its signed prefix (Range for the MP4 files); 403 when the
     signature does not match or has expired."""
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     with runtime.session() as db:
         video = verify_playback(db, code=code, expires=expires, signature=sig, server_secret=runtime.secret_key)
         download = signed_stream_download(runtime, db, video, kind=kind, path=path)

@@ -25,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.core import uploads as core_uploads
 from reelbase.core.errors import DomainError
-from reelbase.web.render import json_error, render, runtime_of
+from reelbase.edge.deps import get_runtime
+from reelbase.web.render import json_error, render
 from reelbase.web.uploader import slot_json, small_json, token_error
 
 router = APIRouter(include_in_schema=False)
@@ -38,7 +39,7 @@ class SlotRequest(BaseModel):
 
 @router.get("/embed/recorder/{token}")
 async def recorder_page(token: str, request: Request) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     try:
         found = await run_in_threadpool(core_uploads.verify_upload_token, runtime, token)
     except DomainError as exc:
@@ -57,7 +58,7 @@ async def recorder_page(token: str, request: Request) -> Response:
 async def recorder_slot(token: str, request: Request) -> Response:
     wanted = await small_json(request, SlotRequest)
     try:
-        slot = await run_in_threadpool(core_uploads.recorder_slot, runtime_of(request), token, title=wanted.title)
+        slot = await run_in_threadpool(core_uploads.recorder_slot, get_runtime(request), token, title=wanted.title)
     except DomainError as exc:
         return json_error(exc)
     return JSONResponse(slot_json(slot), status_code=201, headers={"Cache-Control": "no-store"})
@@ -68,7 +69,7 @@ async def recorder_next(token: str, request: Request) -> Response:
     """After this token's recording was uploaded: a recorder for the next video of the series
     (refused when the token asked to close the recorder, or is not used yet)."""
     try:
-        following = await run_in_threadpool(core_uploads.next_recording_token, runtime_of(request), token)
+        following = await run_in_threadpool(core_uploads.next_recording_token, get_runtime(request), token)
     except DomainError as exc:
         return json_error(exc)
     return JSONResponse({"recorder_url": f"/embed/recorder/{following.token}", "token": following.token},

@@ -19,7 +19,6 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from reelbase.core.errors import DomainError
-from reelbase.core.runtime import Runtime
 from reelbase.edge.errors import domain_error_response
 from reelbase.web.formats import FILTERS
 
@@ -62,10 +61,6 @@ def headers(*, embed: bool = False) -> dict[str, str]:
         "Referrer-Policy": "same-origin",
         "Cache-Control": "no-store",
     }
-
-
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 def render(request: Request, template: str, *, status: int = 200, embed: bool = False,

@@ -25,9 +25,10 @@ from reelbase.core import uploads as core_uploads
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import UploadSlot, UploadToken
+from reelbase.edge.deps import get_runtime
 from reelbase.edge.links import API_PREFIX
 from reelbase.edge.upload_body import UploadBody
-from reelbase.web.render import json_error, message, render, runtime_of
+from reelbase.web.render import json_error, message, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -64,7 +65,7 @@ def done_page(request: Request, found: UploadToken, *, another: str | None = Non
     """After the basic form's upload: the video is processing, and where it will play (a record
     token with ``auto_open_video`` goes straight to the video's page, as the recorder does;
     ``another`` is the recorder of the series' next token, when the recorder stays open)."""
-    view = runtime_of(request).settings.public_url.rstrip("/") + view_url(found.video_token)
+    view = get_runtime(request).settings.public_url.rstrip("/") + view_url(found.video_token)
     if found.kind == "record" and found.options.get("auto_open_video"):
         return RedirectResponse(view, status_code=303)
     return render(request, "uploader_basic.html", embed=True, title="Uploaded — processing", token=found,
@@ -97,7 +98,7 @@ async def small_json(request: Request, model: type[BaseModel]) -> Any:
 
 @router.get("/embed/uploader/{token}")
 async def uploader_page(token: str, request: Request) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     basic = request.query_params.get("uploaderType") == "basic"
     check = core_uploads.verify_upload_token if basic else core_uploads.verify_series_token
     try:
@@ -118,7 +119,7 @@ async def uploader_page(token: str, request: Request) -> Response:
 @router.post("/embed/uploader/{token}")
 async def uploader_submit(token: str, request: Request) -> Response:
     """The basic form: one file, streamed into the token's own upload."""
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     body = UploadBody(request)
 
     def work() -> UploadToken:
@@ -147,7 +148,7 @@ async def uploader_slot(token: str, request: Request) -> Response:
     credential, as for the page itself."""
     wanted = await small_json(request, SlotRequest)
     try:
-        slot = await run_in_threadpool(core_uploads.reserve_upload_slot, runtime_of(request), token,
+        slot = await run_in_threadpool(core_uploads.reserve_upload_slot, get_runtime(request), token,
                                        filename=wanted.name)
     except DomainError as exc:
         return json_error(exc)

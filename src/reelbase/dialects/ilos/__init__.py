@@ -16,25 +16,18 @@ from fastapi import FastAPI
 
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.ilos import webhook
-from reelbase.dialects.ilos.errors import install_error_handlers
+from reelbase.dialects.ilos.errors import ERRORS
 from reelbase.dialects.ilos.opensearch import router as opensearch_router
 from reelbase.dialects.ilos.pages import router as pages_router
 from reelbase.dialects.ilos.player import router as player_router
 from reelbase.dialects.ilos.tokens import router as tokens_router
 from reelbase.dialects.ilos.videos import router as videos_router
+from reelbase.edge.dialect_app import DialectInfo, create_dialect_app
+
+INFO = DialectInfo("ilos", "1", "The ilos API over Reelbase. Pass `api_key` (a User or Organization key) as a parameter.")
+ROUTERS = (tokens_router, videos_router, opensearch_router, pages_router, player_router)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
     webhook.register()
-    app = FastAPI(
-        title="Reelbase - ilos dialect",
-        version="1",
-        description="The ilos API over Reelbase. Pass `api_key` (a User or Organization key) as a parameter.",
-        docs_url="/docs",
-        openapi_url="/openapi.json",
-    )
-    app.state.runtime = runtime
-    install_error_handlers(app)
-    for router in (tokens_router, videos_router, opensearch_router, pages_router, player_router):
-        app.include_router(router)
-    return app
+    return create_dialect_app(runtime, INFO, ERRORS, routers=ROUTERS)

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from starlette.exceptions import HTTPException as StarletteHTTPException
+from fastapi.responses import JSONResponse
 
 from reelbase.core.errors import DomainError
+from reelbase.edge.dialect_app import DialectErrors, first_problem
 
 log = logging.getLogger(__name__)
 
@@ -56,27 +55,16 @@ def status_of(exc: DomainError) -> int:
     return STATUS.get(exc.code, exc.status)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(IlosError)
-    async def _ilos(_: Request, exc: IlosError) -> Response:
-        return failure(exc.status, exc.message)
+def _validation(exc: RequestValidationError) -> JSONResponse:
+    problem = first_problem(exc, locations=("body", "query", "path"))
+    return failure(400, f"{problem.field}: {problem.message}" if problem.field else "invalid request")
 
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> Response:
-        return failure(status_of(exc), exc.message)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> Response:
-        errors = exc.errors()
-        first = errors[0] if errors else {}
-        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-        return failure(400, f"{field}: {first.get('msg')}" if field else "invalid request")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> Response:
-        return failure(exc.status_code, str(exc.detail))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> Response:
-        log.exception("unhandled error in the ilos dialect", exc_info=exc)
-        return failure(500, "internal server error")
+ERRORS = DialectErrors(
+    name="ilos", log=log, own=IlosError,
+    own_answer=lambda exc: failure(exc.status, exc.message),
+    domain=lambda _request, exc: failure(status_of(exc), exc.message),
+    validation=_validation,
+    http=lambda exc: failure(exc.status_code, str(exc.detail)),
+    unexpected=lambda _request: failure(500, "internal server error"),
+)

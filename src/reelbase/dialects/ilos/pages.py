@@ -10,14 +10,16 @@ There is no desktop recorder: the download page says so and links to the browser
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from reelbase.core import uploads as core_uploads
 from reelbase.core.errors import DomainError
-from reelbase.core.runtime import Runtime
 from reelbase.dialects.ilos import html, urls
 from reelbase.dialects.ilos.errors import status_of
+from reelbase.edge.deps import get_runtime
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -28,40 +30,29 @@ def error_page(exc: DomainError) -> Response:
     return html.message(titles.get(exc.code, "Something went wrong"), exc.message, status=status_of(exc), error=True)
 
 
-def _moved(request: Request, target: str, *, status: int) -> Response:
+def _moved(request: Request, page: Callable[[str, str], str], token: str) -> Response:
+    """Send the browser on to ``page`` with the query it came with; a posted form keeps its body
+    (308), a page that is opened is moved for good (301)."""
+    target = page(urls.base_of(get_runtime(request)), token)
     query = request.url.query
+    status = 308 if request.method == "POST" else 301
     return RedirectResponse(target + (f"?{query}" if query else ""), status_code=status)
 
 
-def _root(request: Request) -> str:
-    runtime: Runtime = request.app.state.runtime
-    return urls.base_of(runtime)
-
-
-@router.get("/embed/api/uploader/{token}")
+@router.api_route("/embed/api/uploader/{token}", methods=["GET", "POST"])
 def uploader_page(token: str, request: Request) -> Response:
-    return _moved(request, urls.uploader(_root(request), token), status=301)
+    return _moved(request, urls.uploader, token)
 
 
-@router.post("/embed/api/uploader/{token}")
-def uploader_submit(token: str, request: Request) -> Response:
-    return _moved(request, urls.uploader(_root(request), token), status=308)
-
-
-@router.get("/embed/api/recorder/{token}")
+@router.api_route("/embed/api/recorder/{token}", methods=["GET", "POST"])
 def recorder_page(token: str, request: Request) -> Response:
-    return _moved(request, urls.recorder(_root(request), token), status=301)
-
-
-@router.post("/embed/api/recorder/{token}")
-def recorder_submit(token: str, request: Request) -> Response:
     # a recording made with another tool, posted as the old page's form: the basic uploader takes it
-    return _moved(request, urls.uploader(_root(request), token), status=308)
+    return _moved(request, urls.uploader if request.method == "POST" else urls.recorder, token)
 
 
 @router.get("/recorder/download/{token}")
 def recorder_download(token: str, request: Request) -> Response:
-    runtime: Runtime = request.app.state.runtime
+    runtime = get_runtime(request)
     try:
         found = core_uploads.verify_upload_token(runtime, token)
     except DomainError as exc:

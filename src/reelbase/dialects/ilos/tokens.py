@@ -8,6 +8,7 @@ recorder's behaviour options are kept with the token for the recorder page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -21,6 +22,7 @@ from reelbase.core.videos import find_video
 from reelbase.dialects.ilos import params as p
 from reelbase.dialects.ilos import urls
 from reelbase.dialects.ilos.webhook import FORMAT
+from reelbase.edge.deps import get_runtime
 
 router = APIRouter(prefix="/v1/token", tags=["tokens"])
 
@@ -55,27 +57,33 @@ def _issue(runtime: Runtime, principal: Principal, params: dict[str, Any], kind:
             "video_set_public": public, "token": token.token, "expires": token.expires}
 
 
-@router.post("/record", summary="Get a one-time record token")
-async def record_token(request: Request) -> dict[str, Any]:
+async def _answer(request: Request, kind: str, links: Callable[[str, str], dict[str, str]]) -> dict[str, Any]:
+    """Issue a ``kind`` token for the request's caller; the answer carries the ``links`` made from
+    the dialect's root and the token, then ``expires`` last, as the document shows it."""
     params = await p.read_params(request)
     principal = await p.principal_from(request, params)
-    runtime: Runtime = request.app.state.runtime
-    body = await run_in_threadpool(_issue, runtime, principal, params, "record")
-    root, token = urls.base_of(runtime), body["token"]
+    runtime = get_runtime(request)
+    body = await run_in_threadpool(_issue, runtime, principal, params, kind)
     expires = body.pop("expires")
-    body.update(recorderDownloadUrl=urls.recorder_download(root, token), recorderLaunchURI=urls.recorder_launch(token),
-                recordButtonIframe=urls.iframe(urls.recorder(root, token)), expires=expires)
+    body.update(links(urls.base_of(runtime), body["token"]), expires=expires)
     return body
+
+
+def _record_links(root: str, token: str) -> dict[str, str]:
+    return {"recorderDownloadUrl": urls.recorder_download(root, token), "recorderLaunchURI": urls.recorder_launch(token),
+            "recordButtonIframe": urls.iframe(urls.recorder(root, token))}
+
+
+def _upload_links(root: str, token: str) -> dict[str, str]:
+    return {"uploadIframe": urls.iframe(urls.uploader(root, token)),
+            "uploadIframeBasic": urls.iframe(urls.uploader(root, token, basic=True))}
+
+
+@router.post("/record", summary="Get a one-time record token")
+async def record_token(request: Request) -> dict[str, Any]:
+    return await _answer(request, "record", _record_links)
 
 
 @router.post("/upload", summary="Get a one-time upload token")
 async def upload_token(request: Request) -> dict[str, Any]:
-    params = await p.read_params(request)
-    principal = await p.principal_from(request, params)
-    runtime: Runtime = request.app.state.runtime
-    body = await run_in_threadpool(_issue, runtime, principal, params, "upload")
-    root, token = urls.base_of(runtime), body["token"]
-    expires = body.pop("expires")
-    body.update(uploadIframe=urls.iframe(urls.uploader(root, token)),
-                uploadIframeBasic=urls.iframe(urls.uploader(root, token, basic=True)), expires=expires)
-    return body
+    return await _answer(request, "upload", _upload_links)

@@ -14,29 +14,21 @@ Any origin may call (CORS without credentials): the widget runs on the customer'
 from __future__ import annotations
 
 from fastapi import FastAPI
-from starlette.middleware.cors import CORSMiddleware
 
 from reelbase.core.runtime import Runtime
-from reelbase.dialects.integros.errors import install_error_handlers
+from reelbase.dialects.integros.errors import ERRORS
 from reelbase.dialects.integros.transfer import router as transfer_router
 from reelbase.dialects.integros.uploads import router as uploads_router
 from reelbase.dialects.integros.videos import router as videos_router
 from reelbase.dialects.integros.widget import router as widget_router
+from reelbase.edge.dialect_app import DialectInfo, create_dialect_app
+
+INFO = DialectInfo("Integros", "1", "Integros Video Layer API v1 over Reelbase. Authenticate with "
+                  "`access_key=<key>` or `Authorization: Token token=\"<key>\"`.")
+ROUTERS = (uploads_router, videos_router, widget_router, transfer_router)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
-        title="Reelbase - Integros dialect",
-        version="1",
-        description="Integros Video Layer API v1 over Reelbase. Authenticate with `access_key=<key>` or "
-        "`Authorization: Token token=\"<key>\"`.",
-        docs_url="/docs",
-        openapi_url="/openapi.json",
-    )
-    app.state.runtime = runtime
-    install_error_handlers(app)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
-                       allow_methods=["GET", "HEAD", "POST", "PUT", "OPTIONS"], allow_headers=["*"])
-    for router in (uploads_router, videos_router, widget_router, transfer_router):
-        app.include_router(router)
-    return app
+    # Any origin may call, without credentials: the widget runs on the customers' pages.
+    return create_dialect_app(runtime, INFO, ERRORS, routers=ROUTERS,
+                              cors_methods=("GET", "HEAD", "POST", "PUT", "OPTIONS"))

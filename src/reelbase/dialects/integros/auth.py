@@ -8,33 +8,19 @@ secret in the request. A missing key and a wrong one are both 401 (``errors.py``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.orm import Session
 
 from reelbase.core.auth import authenticate_api_key
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
+from reelbase.edge.deps import get_runtime
 
 # Token token="abc", Token token=abc, Token abc (Rails' authenticate_with_http_token accepts all three)
 _TOKEN_HEADER = re.compile(r'^\s*Token\s+(?:token\s*=\s*)?"?([^",\s]+)"?', re.IGNORECASE)
-
-
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    with runtime_of(request).session() as db:
-        yield db
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-DbDep = Annotated[Session, Depends(get_db)]
 
 
 def secret_from(request: Request, form: dict[str, str] | None = None) -> str | None:
@@ -59,7 +45,7 @@ async def api_key_principal(request: Request) -> Principal:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if request.method == "POST" and ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    return await run_in_threadpool(authenticate, runtime_of(request), secret_from(request, form))
+    return await run_in_threadpool(authenticate, get_runtime(request), secret_from(request, form))
 
 
 ApiKeyPrincipal = Annotated[Principal, Depends(api_key_principal)]

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelbase.core.errors import DomainError
+from reelbase.edge.dialect_app import DialectErrors, first_problem
 
 log = logging.getLogger(__name__)
 
@@ -69,26 +68,17 @@ def domain_failure(exc: DomainError, *, resumable: bool = False) -> JSONResponse
     return failure(status, exc.message, exc.field)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(IntegrosError)
-    async def _integros(_: Request, exc: IntegrosError) -> JSONResponse:
-        return failure(exc.status, exc.message, exc.field)
+def _validation(exc: RequestValidationError) -> JSONResponse:
+    problem = first_problem(exc)
+    message = f"{problem.field}: {problem.message}" if problem.field else "invalid request"
+    return failure(400, message, problem.field or None)
 
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return domain_failure(exc)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = (exc.errors() or [{}])[0]
-        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
-        return failure(400, f"{field}: {first.get('msg')}" if field else "invalid request", field or None)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return failure(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error in the integros dialect", exc_info=exc)
-        return failure(500, "internal server error")
+ERRORS = DialectErrors(
+    name="integros", log=log, own=IntegrosError,
+    own_answer=lambda exc: failure(exc.status, exc.message, exc.field),
+    domain=lambda _request, exc: domain_failure(exc),
+    validation=_validation,
+    http=lambda exc: failure(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None)),
+    unexpected=lambda _request: failure(500, "internal server error"),
+)

@@ -34,9 +34,9 @@ from reelbase.core.uploads import (
     receive_signed_source,
     verify_video_upload_url,
 )
-from reelbase.dialects.integros.auth import runtime_of
 from reelbase.dialects.integros.errors import domain_failure
 from reelbase.dialects.integros.formats import int_param
+from reelbase.edge.deps import get_runtime
 from reelbase.edge.upload_body import UploadBody
 
 router = APIRouter(tags=["upload server"])
@@ -70,7 +70,7 @@ def _answer(params: Mapping[str, str], status: UploadStatus) -> dict[str, Any]:
 
 async def chunk_test(request: Request) -> Response:
     """ResumableJS test request: 200 if the chunk is stored, 204 if it is not."""
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     params = dict(request.query_params)
 
     def work() -> bool:
@@ -87,7 +87,7 @@ async def chunk_test(request: Request) -> Response:
 
 async def receive(request: Request) -> Response:
     """One ResumableJS chunk, or the whole file."""
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     body = UploadBody(request)
     chunked = [False]
 

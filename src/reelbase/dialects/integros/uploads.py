@@ -21,8 +21,9 @@ from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import create_video_upload_url, start_url_import
 from reelbase.core.videos import find_video
-from reelbase.dialects.integros.auth import ApiKeyPrincipal, runtime_of
+from reelbase.dialects.integros.auth import ApiKeyPrincipal
 from reelbase.dialects.integros.formats import int_param, parse_files, render, route, url
+from reelbase.edge.deps import get_runtime
 
 router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
 URL_LIFETIME = 24 * 3600  # a large file over a slow line may take hours; the session lives as long
@@ -57,7 +58,7 @@ def _upload_url(runtime: Runtime, principal: Principal, path: str, *, name: str 
 @route(router, "/get_resumable_url", methods=("GET", "HEAD", "POST"),
        summary="A token and a ResumableJS upload URL for each of `files` ({id, name, size})")
 async def get_resumable_url(request: Request, principal: ApiKeyPrincipal) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     items, body = await request_params(request)
     files = parse_files(items, body)
 
@@ -70,7 +71,7 @@ async def get_resumable_url(request: Request, principal: ApiKeyPrincipal) -> Res
 @route(router, "/get_url", methods=("GET", "POST"),
        summary="A token and a signed URL for uploading one file (file_name, file_size)")
 async def get_url(request: Request, principal: ApiKeyPrincipal) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     params = dict((await request_params(request))[0])
     name = params.get("file_name") or None
     size = int_param(params.get("file_size"), "file_size", low=1)
@@ -81,7 +82,7 @@ async def get_url(request: Request, principal: ApiKeyPrincipal) -> Response:
 @route(router, "/upload_url", methods=("GET", "POST"),
        summary="Upload by URL: the server fetches file_url (file_name defaults to the URL's)")
 async def upload_url(request: Request, principal: ApiKeyPrincipal) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     params = dict((await request_params(request))[0])
     file_url = (params.get("file_url") or "").strip()
     if not file_url:

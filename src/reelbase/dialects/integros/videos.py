@@ -27,9 +27,10 @@ from fastapi import APIRouter, Request, Response
 
 from reelbase.core import videos as core_videos
 from reelbase.core.errors import NotFound
-from reelbase.dialects.integros.auth import ApiKeyPrincipal, DbDep
+from reelbase.dialects.integros.auth import ApiKeyPrincipal
 from reelbase.dialects.integros.errors import IntegrosError
 from reelbase.dialects.integros.formats import int_param, render, route, strip_suffix, timestamp
+from reelbase.edge.deps import DbDep
 
 router = APIRouter(prefix="/v1", tags=["videos"])
 

@@ -20,8 +20,9 @@ import json
 from fastapi import APIRouter, Request, Response
 
 from reelbase.core.uploads import create_upload_token
-from reelbase.dialects.integros.auth import ApiKeyPrincipal, runtime_of
+from reelbase.dialects.integros.auth import ApiKeyPrincipal
 from reelbase.dialects.integros.formats import timestamp, url
+from reelbase.edge.deps import get_runtime
 
 router = APIRouter(prefix="/v1/widgets", tags=["widgets"])
 
@@ -151,14 +152,14 @@ SCRIPT = r"""/* Reelbase - Integros uploader widget. Plain JavaScript, no depend
 
 @router.get("/uploader.js", summary="The uploader widget (plain JavaScript, ResumableJS chunks)")
 def uploader_js(request: Request, _principal: ApiKeyPrincipal) -> Response:
-    api = url(runtime_of(request), "")
+    api = url(get_runtime(request), "")
     body = SCRIPT.replace("__API__", json.dumps(api)).replace("__CHUNK__", str(CHUNK_SIZE))
     return Response(body, media_type="application/javascript", headers={"Cache-Control": "private, max-age=300"})
 
 
 @router.get("/uploader_frame.json", summary="A one-time page token for the iframe uploader")
 def uploader_frame(request: Request, principal: ApiKeyPrincipal) -> dict:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     made = create_upload_token(runtime, principal, kind="upload")
     expires = dt.datetime.fromtimestamp(made.expires, dt.UTC)
     page = f"{runtime.settings.public_url}/embed/uploader/{made.token}"

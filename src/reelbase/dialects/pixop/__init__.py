@@ -15,23 +15,16 @@ from fastapi import FastAPI
 
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.pixop.accounts import router as accounts_router
-from reelbase.dialects.pixop.errors import install_error_handlers
+from reelbase.dialects.pixop.errors import ERRORS
 from reelbase.dialects.pixop.media import router as media_router
 from reelbase.dialects.pixop.projects import router as projects_router
 from reelbase.dialects.pixop.videos import router as videos_router
+from reelbase.edge.dialect_app import DialectInfo, create_dialect_app
+
+INFO = DialectInfo("Pixop", "1", "Pixop Video Processing REST API v1 over Reelbase. Get a JWT from "
+                  "`GET /accounts/v1/token` with HTTP Basic email/password, then send `Authorization: Bearer <JWT>`.")
+ROUTERS = (accounts_router, projects_router, videos_router, media_router)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
-        title="Reelbase - Pixop dialect",
-        version="1",
-        description="Pixop Video Processing REST API v1 over Reelbase. Get a JWT from "
-        "`GET /accounts/v1/token` with HTTP Basic email/password, then send `Authorization: Bearer <JWT>`.",
-        docs_url="/docs",
-        openapi_url="/openapi.json",
-    )
-    app.state.runtime = runtime
-    install_error_handlers(app)
-    for router in (accounts_router, projects_router, videos_router, media_router):
-        app.include_router(router)
-    return app
+    return create_dialect_app(runtime, INFO, ERRORS, routers=ROUTERS)

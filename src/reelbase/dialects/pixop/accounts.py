@@ -22,13 +22,12 @@ from reelbase.core.runtime import Runtime
 from reelbase.dialects.pixop.auth import (
     AnyPrincipal,
     BearerPrincipal,
-    DbDep,
-    RuntimeDep,
     basic_credentials,
     principal_from_password,
 )
 from reelbase.dialects.pixop.errors import PixopError
 from reelbase.dialects.pixop.schemas import PasswordBody, account_json
+from reelbase.edge.deps import DbDep, RuntimeDep
 
 router = APIRouter(prefix="/accounts/v1", tags=["accounts"])
 

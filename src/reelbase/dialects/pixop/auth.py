@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.orm import Session
-
 
 from reelbase.core import auth as core_auth
 from reelbase.core.auth import select_team
@@ -24,19 +22,7 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import DomainError, Unauthenticated
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.pixop.errors import PixopError
-
-
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    with runtime_of(request).session() as db:
-        yield db
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-DbDep = Annotated[Session, Depends(get_db)]
+from reelbase.edge.deps import get_runtime
 
 
 def _scheme(request: Request) -> tuple[str, str]:
@@ -93,14 +79,14 @@ def principal_from_password(runtime: Runtime, email: str, password: str, team_re
 
 
 def bearer(request: Request) -> Principal:
-    return principal_from_bearer(runtime_of(request), request)
+    return principal_from_bearer(get_runtime(request), request)
 
 
 def bearer_or_basic(request: Request) -> Principal:
     credentials = basic_credentials(request)
     if credentials is None:
         return bearer(request)
-    return principal_from_password(runtime_of(request), *credentials)
+    return principal_from_password(get_runtime(request), *credentials)
 
 
 BearerPrincipal = Annotated[Principal, Depends(bearer)]

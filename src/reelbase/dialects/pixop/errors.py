@@ -13,12 +13,12 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelbase.core.errors import DomainError, NotFound, RangeNotSatisfiable
+from reelbase.edge.dialect_app import DialectErrors, first_problem
 
 log = logging.getLogger(__name__)
 
@@ -77,36 +77,27 @@ def not_found_as(exception: str) -> Iterator[None]:
         raise PixopError(404, exception, exc.message) from None
 
 
-def _validation_message(exc: RequestValidationError) -> str:
-    errors = exc.errors()
-    if not errors:
-        return "invalid request"
-    first = errors[0]
-    if first.get("type") == "json_invalid":
-        return "the request body is not valid JSON"
-    field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
-    return f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+def _validation(exc: RequestValidationError) -> JSONResponse:
+    problem = first_problem(exc)
+    if problem.message is None:
+        message = "invalid request"
+    elif problem.kind == "json_invalid":
+        message = "the request body is not valid JSON"
+    else:
+        message = f"{problem.field}: {problem.message}" if problem.field else str(problem.message)
+    return failure(400, "BadRequestException", message)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(PixopError)
-    async def _pixop(_: Request, exc: PixopError) -> JSONResponse:
-        return failure(exc.status, exc.exception, exc.message)
+def _http(exc: StarletteHTTPException) -> JSONResponse:
+    name = {404: "NotFoundException", 405: "MethodNotAllowedException"}.get(exc.status_code, "HttpException")
+    return failure(exc.status_code, name, str(exc.detail), getattr(exc, "headers", None))
 
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return domain_failure(exc)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return failure(400, "BadRequestException", _validation_message(exc))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        name = {404: "NotFoundException", 405: "MethodNotAllowedException"}.get(exc.status_code, "HttpException")
-        return failure(exc.status_code, name, str(exc.detail), getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error in the pixop dialect", exc_info=exc)
-        return failure(500, "InternalServerException", "internal server error")
+ERRORS = DialectErrors(
+    name="pixop", log=log, own=PixopError,
+    own_answer=lambda exc: failure(exc.status, exc.exception, exc.message),
+    domain=lambda _request, exc: domain_failure(exc),
+    validation=_validation,
+    http=_http,
+    unexpected=lambda _request: failure(500, "InternalServerException", "internal server error"),
+)

@@ -9,6 +9,7 @@ thumbnails, web video or quality assessment), chosen before the bytes are receiv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -16,12 +17,13 @@ from fastapi.concurrency import run_in_threadpool
 
 from reelbase.core import videos as core_videos
 from reelbase.core.context import Principal
-from reelbase.core.playback import original_download, processed_download
+from reelbase.core.playback import Download, original_download, processed_download
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import receive_source
-from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
+from reelbase.dialects.pixop.auth import BearerPrincipal
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.videos import video_urls
+from reelbase.edge.deps import DbDep, RuntimeDep
 from reelbase.edge.files import file_response
 from reelbase.edge.upload_body import UploadBody
 
@@ -66,19 +68,21 @@ async def upload_light(video_id: str, request: Request, principal: BearerPrincip
     return await _upload(request, principal, video_id, mode="light")
 
 
+def _send(request: Request, runtime: Runtime, find: Callable[[], Download]) -> Response:
+    with not_found_as("VideoNotFoundException"):
+        download = find()
+    return file_response(request, runtime, download)
+
+
 @router.head("/download/original/{video_id}", include_in_schema=False)
 @router.get("/download/original/{video_id}", summary="Download a video item's original media")
 def download_original(video_id: str, request: Request, principal: BearerPrincipal, db: DbDep,
                       runtime: RuntimeDep) -> Response:
-    with not_found_as("VideoNotFoundException"):
-        download = original_download(db, principal, video_id)
-    return file_response(request, runtime, download)
+    return _send(request, runtime, lambda: original_download(db, principal, video_id))
 
 
 @router.head("/download/processed/{video_id}", include_in_schema=False)
 @router.get("/download/processed/{video_id}", summary="Download a processed video's media")
 def download_processed(video_id: str, request: Request, principal: BearerPrincipal, db: DbDep,
                        runtime: RuntimeDep) -> Response:
-    with not_found_as("VideoNotFoundException"):
-        download = processed_download(db, principal, video_id)
-    return file_response(request, runtime, download)
+    return _send(request, runtime, lambda: processed_download(db, principal, video_id))

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 
 from reelbase.core import videos as core_videos
-from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
+from reelbase.dialects.pixop.auth import BearerPrincipal
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.schemas import (
     DEFAULT_PAGE_SIZE,
@@ -18,6 +18,7 @@ from reelbase.dialects.pixop.schemas import (
     project_item,
     project_json,
 )
+from reelbase.edge.deps import DbDep, RuntimeDep
 
 router = APIRouter(prefix="/videos/v1", tags=["projects"])
 

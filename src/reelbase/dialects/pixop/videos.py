@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 
 from reelbase.core import videos as core_videos
 from reelbase.core.runtime import Runtime
-from reelbase.dialects.pixop.auth import BearerPrincipal, DbDep, RuntimeDep
+from reelbase.dialects.pixop.auth import BearerPrincipal
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, VideoCreateBody, hal_page, url
 from reelbase.dialects.pixop.video_schema import ingestion_state, processing_state, video_item, video_json
+from reelbase.edge.deps import DbDep, RuntimeDep
 
 router = APIRouter(prefix="/videos/v1", tags=["videos"])
 

@@ -17,23 +17,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from reelbase.core.runtime import Runtime
-from reelbase.dialects.sparevideos.errors import install_error_handlers
+from reelbase.dialects.sparevideos.errors import ERRORS
 from reelbase.dialects.sparevideos.files import router as files_router
 from reelbase.dialects.sparevideos.media import router as media_router
 from reelbase.dialects.sparevideos.uploads import router as uploads_router
+from reelbase.edge.dialect_app import DialectInfo, create_dialect_app
+
+INFO = DialectInfo("SpareVideos", "1", "SpareVideos API v1 over Reelbase. Sign each request: token = "
+                  "trim(base64(json(array)), '=') . '.' . hash_hmac(algo, that, private key).")
+ROUTERS = (uploads_router, files_router, media_router)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
-        title="Reelbase - SpareVideos dialect",
-        version="1",
-        description="SpareVideos API v1 over Reelbase. Sign each request: token = "
-        "trim(base64(json(array)), '=') . '.' . hash_hmac(algo, that, private key).",
-        docs_url="/docs",
-        openapi_url="/openapi.json",
-    )
-    app.state.runtime = runtime
-    install_error_handlers(app)
-    for router in (uploads_router, files_router, media_router):
-        app.include_router(router)
-    return app
+    return create_dialect_app(runtime, INFO, ERRORS, routers=ROUTERS)

@@ -9,32 +9,17 @@ signed array first, as the document puts them there, and else from the request's
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import parse_qsl
 
-from fastapi import Depends, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy.orm import Session
 
-from reelbase.core.runtime import Runtime
 from reelbase.core.auth import SignedRequest, verify_signed_request
 from reelbase.dialects.sparevideos.errors import GENERIC, SpareError
+from reelbase.edge.deps import get_runtime
 
 MAX_FORM_BYTES = 256 * 1024
-
-
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    with runtime_of(request).session() as db:
-        yield db
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-DbDep = Annotated[Session, Depends(get_db)]
 
 
 async def read_small_body(request: Request, limit: int = MAX_FORM_BYTES) -> bytes:
@@ -80,7 +65,7 @@ async def request_params(request: Request) -> dict[str, Any]:
 
 
 async def verify(request: Request, params: dict[str, Any], *, method: str, action: str) -> SignedRequest:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     token = params.get("token")
 
     def work() -> SignedRequest:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelbase.core.errors import DomainError
+from reelbase.edge.dialect_app import DialectErrors, first_problem
 
 log = logging.getLogger(__name__)
 
@@ -81,29 +82,27 @@ def _on_upload_server(request: Request) -> bool:
     return request.url.path.rstrip("/").split("/")[-1] in ("upload", "progress")
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(SpareError)
-    async def _spare(_: Request, exc: SpareError) -> JSONResponse:
-        return failure(exc.error, exc.message, exc.status)
+def _validation(exc: RequestValidationError) -> JSONResponse:
+    problem = first_problem(exc, locations=("body", "query", "path"))
+    return failure(GENERIC, f"{problem.field}: {problem.message}" if problem.field else "invalid request", 400)
 
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return domain_failure(exc, upload=_on_upload_server(request))
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = (exc.errors() or [{}])[0]
-        field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path"))
-        return failure(GENERIC, f"{field}: {first.get('msg')}" if field else "invalid request", 400)
+def _http(exc: StarletteHTTPException) -> JSONResponse:
+    error = exc.status_code if exc.status_code in (401, 403, 404, 500, 501) else GENERIC
+    return failure(error, str(exc.detail), exc.status_code)
 
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        error = exc.status_code if exc.status_code in (401, 403, 404, 500, 501) else GENERIC
-        return failure(error, str(exc.detail), exc.status_code)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error in the sparevideos dialect", exc_info=exc)
-        if _on_upload_server(request):
-            return failure(FILESERVER_ERROR, "fileserver process error", 500)
-        return failure(INTERNAL, "internal error", 500)
+def _unexpected(request: Request) -> JSONResponse:
+    if _on_upload_server(request):
+        return failure(FILESERVER_ERROR, "fileserver process error", 500)
+    return failure(INTERNAL, "internal error", 500)
+
+
+ERRORS = DialectErrors(
+    name="sparevideos", log=log, own=SpareError,
+    own_answer=lambda exc: failure(exc.error, exc.message, exc.status),
+    domain=lambda request, exc: domain_failure(exc, upload=_on_upload_server(request)),
+    validation=_validation,
+    http=_http,
+    unexpected=_unexpected,
+)

@@ -12,9 +12,10 @@ from fastapi.concurrency import run_in_threadpool
 from reelbase.core import videos as core_videos
 from reelbase.core.errors import NotFound
 from reelbase.core.auth import SignedRequest
-from reelbase.dialects.sparevideos.auth import claim, request_params, runtime_of, verify
+from reelbase.dialects.sparevideos.auth import claim, request_params, verify
 from reelbase.dialects.sparevideos.errors import GENERIC, NOT_FOUND, SpareError
 from reelbase.dialects.sparevideos.links import api_url, file_info
+from reelbase.edge.deps import get_runtime
 
 router = APIRouter(prefix="/api/v1/me")
 CODES_PER_PAGE = 2000
@@ -48,7 +49,7 @@ async def me_file(request: Request) -> dict[str, Any]:
     params = await request_params(request)
     update = request.method == "PUT" or _override(params) in ("UPDATE", "PUT", "PATCH")
     signed, code = await _file_code(request, params, "update" if update else "get")
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
 
     def work() -> dict[str, Any]:
         with runtime.session() as db:
@@ -77,7 +78,7 @@ async def me_files(request: Request) -> dict[str, Any]:
     if not page_text.isdigit() or not 1 <= int(page_text) <= 10**9:
         raise SpareError(GENERIC, "page must be a positive number", 400)
     page = int(page_text)
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
 
     def work() -> dict[str, Any]:
         with runtime.session() as db:
@@ -101,7 +102,7 @@ async def _delete(request: Request, params: dict[str, Any]) -> dict[str, Any]:
         codes = [c for c in re.split(r"[\s,]+", codes) if c]
     if not isinstance(codes, list) or not codes or not all(isinstance(c, str | int) for c in codes):
         raise SpareError(GENERIC, "give the codes to delete (an array)", 400)
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
 
     def work() -> dict[str, Any]:
         with runtime.session() as db:

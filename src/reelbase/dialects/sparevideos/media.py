@@ -12,10 +12,10 @@ from fastapi import APIRouter, Request, Response
 from reelbase.core import playback as core_playback
 from reelbase.core import videos as core_videos
 from reelbase.core.playback import asset_download
-from reelbase.dialects.sparevideos.auth import DbDep, RuntimeDep
 from reelbase.dialects.sparevideos.errors import NOT_FOUND, SpareError
 from reelbase.dialects.sparevideos.files import parse_thumbnail_name
 from reelbase.dialects.sparevideos.links import thumbnail_list
+from reelbase.edge.deps import DbDep, RuntimeDep
 from reelbase.edge.files import file_response
 
 router = APIRouter()

@@ -32,7 +32,7 @@ from reelbase.core.uploads import (
     start_signed_url_import,
     verify_signed_upload,
 )
-from reelbase.dialects.sparevideos.auth import claim, flag, request_params, runtime_of, verify
+from reelbase.dialects.sparevideos.auth import claim, flag, request_params, verify
 from reelbase.dialects.sparevideos.errors import (
     ALREADY_CONVERTED,
     FILESERVER_ERROR,
@@ -42,6 +42,7 @@ from reelbase.dialects.sparevideos.errors import (
     SpareError,
 )
 from reelbase.dialects.sparevideos.links import UPLOAD_SERVER, upload_server
+from reelbase.edge.deps import get_runtime
 from reelbase.edge.upload_body import UploadBody
 
 router = APIRouter()
@@ -52,9 +53,8 @@ MAX_FIELDS = 64 * 1024
 @router.get("/api/v1/upload/initiate", operation_id="initiate_get", summary="Step 1: initiate an upload")
 @router.post("/api/v1/upload/initiate", operation_id="initiate_post", summary="Step 1: initiate an upload")
 async def initiate(request: Request) -> dict[str, Any]:
-    params = await request_params(request)
-    signed = await verify(request, params, method="upload", action="initiate")
-    runtime = runtime_of(request)
+    signed = await verify(request, await request_params(request), method="upload", action="initiate")
+    runtime = get_runtime(request)
 
     def work() -> dict[str, Any]:
         principal = signed.principal
@@ -84,7 +84,7 @@ def _grant(runtime: Any, signed: SignedRequest) -> UploadGrant:
 
 @router.post(UPLOAD_SERVER, summary="Step 2: upload the file (multipart 'file') or fetch 'remote_file'")
 async def upload(request: Request) -> dict[str, Any]:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     params: dict[str, Any] = dict(request.query_params)
     body = UploadBody(request)
     if body.multipart:
@@ -131,7 +131,7 @@ def progress(request: Request, ref: str = "") -> PlainTextResponse:
     # the capability the document's progress call carries (no token).
     if not ref:
         raise SpareError(UPLOAD_NOT_VALID, "give the ref returned by upload/initiate", 400)
-    status = get_upload(runtime_of(request), UploadGrant(upload_id=ref), ref)
+    status = get_upload(get_runtime(request), UploadGrant(upload_id=ref), ref)
     if status.state == "failed":  # a number would keep the client polling forever
         raise SpareError(FILESERVER_ERROR, status.error or "the upload failed", 502)
     return PlainTextResponse(str(status.progress), headers={"Cache-Control": "no-store"})
@@ -142,7 +142,7 @@ def progress(request: Request, ref: str = "") -> PlainTextResponse:
 async def conversion(request: Request) -> dict[str, Any]:
     params = await request_params(request)
     signed = await verify(request, params, method="upload", action="convert")
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     code = claim(signed, params, "file_code")
     if not code:
         raise SpareError(404, "give the file_code to convert")

@@ -15,20 +15,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from reelbase.core.runtime import Runtime
-from reelbase.dialects.valt.errors import install_error_handlers
+from reelbase.dialects.valt.errors import ERRORS
 from reelbase.dialects.valt.records import router
+from reelbase.edge.dialect_app import DialectInfo, create_dialect_app
+
+INFO = DialectInfo("VALT", "3", "VALT API v3 upload of recordings over Reelbase. Authenticate every request with "
+                  "`?access_token=<API key secret or the access_token of POST /api/v3/login>`.")
+ROUTERS = (router,)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    app = FastAPI(
-        title="Reelbase - VALT dialect",
-        version="3",
-        description="VALT API v3 upload of recordings over Reelbase. Authenticate every request with "
-        "`?access_token=<API key secret or the access_token of POST /api/v3/login>`.",
-        docs_url="/docs",
-        openapi_url="/openapi.json",
-    )
-    app.state.runtime = runtime
-    install_error_handlers(app)
-    app.include_router(router)
-    return app
+    return create_dialect_app(runtime, INFO, ERRORS, routers=ROUTERS)

@@ -8,13 +8,10 @@ core operations; this module only reads the parameter and names the failure.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import APIKeyQuery
-from sqlalchemy.orm import Session
-
 
 from reelbase.core import auth as core_auth
 from reelbase.core.auth import log_in
@@ -22,19 +19,7 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.valt.errors import BAD_CREDENTIALS, NO_TOKEN, ValtError
-
-
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
-
-
-def get_db(request: Request) -> Iterator[Session]:
-    with runtime_of(request).session() as db:
-        yield db
-
-
-RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
-DbDep = Annotated[Session, Depends(get_db)]
+from reelbase.edge.deps import get_runtime
 
 
 def _looks_like_jwt(token: str) -> bool:
@@ -62,7 +47,7 @@ _QUERY_TOKEN = APIKeyQuery(name="access_token", auto_error=False,
 def access_token(request: Request, token: Annotated[str | None, Depends(_QUERY_TOKEN)]) -> Principal:
     if token is None or not token.strip():
         raise ValtError(401, NO_TOKEN)
-    return principal_for_token(runtime_of(request), token)
+    return principal_for_token(get_runtime(request), token)
 
 
 def login_token(runtime: Runtime, *, username: str, password: str) -> core_auth.IssuedToken:

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelbase.core.errors import DomainError, RangeNotSatisfiable
 from reelbase.core.uploads import OffsetMismatch
+from reelbase.edge.dialect_app import DialectErrors, first_problem
+from reelbase.edge.uploads import progress_headers
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,7 @@ def domain_failure(exc: DomainError) -> JSONResponse:
     extra: dict[str, object] = {}
     if isinstance(exc, OffsetMismatch):
         extra["offset"] = exc.offset
-        headers["Upload-Offset"] = str(exc.offset)
-        if exc.offset:
-            headers["Range"] = f"bytes=0-{exc.offset - 1}"
+        headers.update(progress_headers(exc.offset))
     if isinstance(exc, RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{exc.size}"
     if exc.field:
@@ -76,34 +75,23 @@ def domain_failure(exc: DomainError) -> JSONResponse:
     return failure(status, exc.message, headers=headers or None, **extra)
 
 
-def _validation_message(exc: RequestValidationError) -> str:
-    errors = exc.errors()
-    if not errors:
-        return "invalid request"
-    first = errors[0]
-    field = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header"))
-    return f"{field}: {first.get('msg')}" if field else str(first.get("msg"))
+def _validation(exc: RequestValidationError) -> JSONResponse:
+    problem = first_problem(exc)
+    if problem.message is None:
+        return failure(400, "invalid request")
+    return failure(400, f"{problem.field}: {problem.message}" if problem.field else str(problem.message))
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ValtError)
-    async def _valt(_: Request, exc: ValtError) -> JSONResponse:
-        return failure(exc.status, exc.message)
+def _http(exc: StarletteHTTPException) -> JSONResponse:
+    message = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, str(exc.detail))
+    return failure(exc.status_code, message, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(DomainError)
-    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
-        return domain_failure(exc)
 
-    @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return failure(400, _validation_message(exc))
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        message = {404: "Not Found", 405: "Method Not Allowed"}.get(exc.status_code, str(exc.detail))
-        return failure(exc.status_code, message, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error in the valt dialect", exc_info=exc)
-        return failure(500, INTERNAL)
+ERRORS = DialectErrors(
+    name="valt", log=log, own=ValtError,
+    own_answer=lambda exc: failure(exc.status, exc.message),
+    domain=lambda _request, exc: domain_failure(exc),
+    validation=_validation,
+    http=_http,
+    unexpected=lambda _request: failure(500, INTERNAL),
+)

@@ -24,7 +24,7 @@ from reelbase.core.context import Principal
 from reelbase.core.playback import original_download
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import parse_content_range
-from reelbase.dialects.valt.auth import DbDep, RuntimeDep, TokenPrincipal, login_token
+from reelbase.dialects.valt.auth import TokenPrincipal, login_token
 from reelbase.dialects.valt.errors import ValtError
 from reelbase.dialects.valt.schemas import (
     RecordFields,
@@ -34,8 +34,10 @@ from reelbase.dialects.valt.schemas import (
     record_fields,
     record_json,
 )
+from reelbase.edge.deps import DbDep, RuntimeDep
 from reelbase.edge.files import file_response
 from reelbase.edge.upload_body import UploadBody
+from reelbase.edge.uploads import progress_headers
 
 router = APIRouter(prefix="/api/v3", tags=["records"])
 
@@ -112,12 +114,7 @@ async def upload_video(record_id: str, video_id: str, request: Request, principa
         _receive, runtime, principal, record_id, video_uuid, header=header, body=UploadBody(request))
     recording = await run_in_threadpool(_recording, runtime, principal, record_id)
     body = record_json(recording, url=download_url(runtime, recording.id, video_uuid))
-    headers: dict[str, str] = {}
-    if offset is not None:
-        headers["Upload-Offset"] = str(offset)
-        if offset:
-            headers["Range"] = f"bytes=0-{offset - 1}"
-    return JSONResponse(body, headers=headers)
+    return JSONResponse(body, headers=progress_headers(offset) if offset is not None else {})
 
 
 def _recording(runtime: Runtime, principal: Principal, record_id: str) -> core_videos.Recording:

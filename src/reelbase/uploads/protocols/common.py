@@ -13,13 +13,9 @@ from fastapi.concurrency import run_in_threadpool
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import Actor, verify_signed_upload
-from reelbase.edge.deps import authenticate_request
+from reelbase.edge.deps import authenticate_request, get_runtime
 
 SIGNED_PARAMS = ("token", "expires_at", "sign")
-
-
-def runtime_of(request: Request) -> Runtime:
-    return request.app.state.runtime
 
 
 def signed_params(source: Mapping[str, str]) -> dict[str, str] | None:
@@ -40,7 +36,7 @@ def resolve_actor_sync(runtime: Runtime, request: Request, params: Mapping[str, 
 
 
 async def resolve_actor(request: Request, params: Mapping[str, str] | None = None) -> Actor:
-    return await run_in_threadpool(resolve_actor_sync, runtime_of(request), request, params)
+    return await run_in_threadpool(resolve_actor_sync, get_runtime(request), request, params)
 
 
 def header_int(request: Request, name: str) -> int | None:

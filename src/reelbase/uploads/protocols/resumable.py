@@ -24,13 +24,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from reelbase.edge.deps import get_runtime
 from reelbase.edge.errors import error_responses
 from reelbase.core.errors import DomainError, InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import Actor, ChunkPlan, UploadGrant, has_chunk, open_chunked_upload, put_chunk
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import UploadPublic, error_response, upload_json
-from reelbase.uploads.protocols.common import resolve_actor_sync, runtime_of
+from reelbase.uploads.protocols.common import resolve_actor_sync
 
 router = APIRouter(prefix="/uploads", tags=["uploads: ResumableJS"])
 _STATUS_FOR_RESUMABLE = {422: 400, 413: 400, 410: 404, 423: 503}
@@ -87,7 +88,7 @@ def _session(runtime: Runtime, request: Request, params: Mapping[str, str]) -> t
 @router.get("/resumable", summary="ResumableJS test request: 200 if the chunk is stored, 204 if not",
             response_model=ChunkPresent, responses={204: {"description": "Not stored: send the chunk"}, **_ERRORS})
 async def resumable_test(request: Request) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     params = dict(request.query_params)
 
     def work() -> bool:
@@ -104,7 +105,7 @@ async def resumable_test(request: Request) -> Response:
 @router.post("/resumable", summary="ResumableJS chunk (multipart field 'file', or the raw body)",
              response_model=ChunkAccepted, responses=_ERRORS)
 async def resumable_chunk(request: Request) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     body = UploadBody(request)
 
     def work() -> dict:

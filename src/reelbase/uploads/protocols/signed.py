@@ -28,13 +28,13 @@ from reelbase.core.uploads import (
     receive_signed_source,
     verify_signed_upload,
 )
-from reelbase.edge.deps import PrincipalDep, RuntimeDep
+from reelbase.edge.deps import PrincipalDep, RuntimeDep, get_runtime
 from reelbase.edge.errors import error_responses
 from reelbase.edge.links import API_PREFIX
-from reelbase.edge.representations import VideoPublic, video_json
+from reelbase.edge.representations import VideoPublic
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import ANSWER_RESPONSES, UploadPublic, answer, error_response, upload_json
-from reelbase.uploads.protocols.common import SIGNED_PARAMS, runtime_of
+from reelbase.uploads.protocols.common import SIGNED_PARAMS
 
 router = APIRouter(prefix="/uploads", tags=["uploads: signed URLs"])
 
@@ -94,7 +94,7 @@ _SIGNED_DOC = dict(
 @router.put("/signed", operation_id="put_signed_upload", **_SIGNED_DOC)  # type: ignore[arg-type]
 @router.post("/signed", operation_id="post_signed_upload", **_SIGNED_DOC)  # type: ignore[arg-type]
 async def signed_upload(request: Request) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     content_range = request.headers.get("content-range")
     body = UploadBody(request)
 
@@ -112,7 +112,7 @@ async def signed_upload(request: Request) -> Response:
         status = await run_in_threadpool(work)
     except DomainError as exc:
         return error_response(exc)
-    return answer(request, status, lambda db, video: video_json(db, runtime, video))
+    return answer(request, status)
 
 
 

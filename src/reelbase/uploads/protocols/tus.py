@@ -25,6 +25,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from reelbase.edge.deps import get_runtime
 from reelbase.edge.errors import error_responses
 from reelbase.core.errors import DomainError, InvalidInput
 from reelbase.core.uploads import (
@@ -40,7 +41,7 @@ from reelbase.core.uploads import (
 )
 from reelbase.edge.upload_body import request_chunks
 from reelbase.edge.uploads import error_response, upload_url
-from reelbase.uploads.protocols.common import header_int, resolve_actor, runtime_of, signed_params
+from reelbase.uploads.protocols.common import header_int, resolve_actor, signed_params
 
 TUS_VERSION = "1.0.0"
 EXTENSIONS = "creation,creation-with-upload,creation-defer-length,expiration,checksum,termination"
@@ -137,7 +138,7 @@ def _status_headers(status: UploadStatus) -> dict[str, str]:
 @router.options("", include_in_schema=False)
 @router.options("/{upload_id}", include_in_schema=False)
 async def tus_options(request: Request) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     return Response(status_code=204, headers={
         "Tus-Resumable": TUS_VERSION, "Tus-Version": TUS_VERSION, "Tus-Extension": EXTENSIONS,
         "Tus-Max-Size": str(runtime.settings.max_upload_bytes),
@@ -151,7 +152,7 @@ async def tus_options(request: Request) -> Response:
                         **error_responses(400, 401, 403, 404, 409, 412, 413, "4XX")})
 @router.post("", status_code=201, include_in_schema=False)
 async def tus_create(request: Request) -> Response:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     try:
         _check_version(request)
         length = header_int(request, "upload-length")
@@ -200,7 +201,7 @@ async def _patch(request: Request, actor: Any, upload_id: str, *, offset: int) -
     length = header_int(request, "upload-length")
     content_length = header_int(request, "content-length")
     return await run_in_threadpool(
-        write_chunk, runtime_of(request), actor, upload_id, offset=offset, chunks=request_chunks(request),
+        write_chunk, get_runtime(request), actor, upload_id, offset=offset, chunks=request_chunks(request),
         length=length, checksum=checksum, content_length=content_length,
     )
 
@@ -215,7 +216,7 @@ async def tus_head(upload_id: str, request: Request) -> Response:
     try:
         _check_version(request)
         actor = await resolve_actor(request)
-        status = await run_in_threadpool(upload_status, runtime_of(request), actor, upload_id)
+        status = await run_in_threadpool(upload_status, get_runtime(request), actor, upload_id)
     except DomainError as exc:
         return _tus_error(exc, head=True)
     headers = _status_headers(status)
@@ -253,7 +254,7 @@ async def tus_delete(upload_id: str, request: Request) -> Response:
     try:
         _check_version(request)
         actor = await resolve_actor(request)
-        await run_in_threadpool(terminate_upload, runtime_of(request), actor, upload_id)
+        await run_in_threadpool(terminate_upload, get_runtime(request), actor, upload_id)
     except DomainError as exc:
         return _tus_error(exc)
     return Response(status_code=204, headers={"Tus-Resumable": TUS_VERSION})

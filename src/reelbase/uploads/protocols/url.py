@@ -15,10 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.core.errors import DomainError
 from reelbase.core.uploads import get_upload, start_url_import
-from reelbase.edge.deps import PrincipalDep, RuntimeDep
+from reelbase.edge.deps import PrincipalDep, RuntimeDep, get_runtime
 from reelbase.edge.errors import error_responses
 from reelbase.edge.uploads import UploadPublic, error_response, upload_json
-from reelbase.uploads.protocols.common import resolve_actor, runtime_of
+from reelbase.uploads.protocols.common import resolve_actor
 
 router = APIRouter(prefix="/uploads", tags=["uploads: by URL"])
 
@@ -43,7 +43,7 @@ def import_url(body: UrlImport, principal: PrincipalDep, runtime: RuntimeDep) ->
 @router.get("/{upload_id}", summary="An upload's state and progress (0-100)", response_model=UploadPublic,
             responses=error_responses(401, 403, 404, 422))
 async def get_upload_state(upload_id: str, request: Request) -> JSONResponse:
-    runtime = runtime_of(request)
+    runtime = get_runtime(request)
     try:
         actor = await resolve_actor(request)
         status = await run_in_threadpool(get_upload, runtime, actor, upload_id)
