@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 from botocore.config import Config
@@ -34,6 +34,7 @@ from .base import (
     check_prefix,
     content_disposition,
 )
+from .resumable_s3 import S3ResumableWrites
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,10 @@ class S3BlobStore:
     default) turns them on for AWS and off with an ``endpoint_url``: many self-hosted servers
     reject the checksums botocore sends by default since 1.36.
     """
+
+    # S3's part rules, for the resumable writes this store hands out as well as for its own puts.
+    MIN_PART_SIZE: ClassVar[int] = MIN_PART_SIZE
+    MAX_PARTS: ClassVar[int] = _MAX_PARTS
 
     def __init__(
         self,
@@ -120,6 +125,10 @@ class S3BlobStore:
 
     def __repr__(self) -> str:
         return f"S3BlobStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def resumable_writes(self) -> S3ResumableWrites:
+        """The optional ability of ``storage/resumable.py``: one multipart upload per upload."""
+        return S3ResumableWrites(self)
 
     # -- writing -------------------------------------------------------------------------------
 
