@@ -7,15 +7,13 @@ import dataclasses
 import secrets
 from typing import Any
 
-from sqlalchemy import select
-
-from reelbase.core.videos.assets import NewAsset, replace_assets
+from reelbase.core.videos.assets import NewAsset, find_original, replace_assets
 from reelbase.core.job_kinds import JobKind, ProcessPayload
 from reelbase.core.media_env import limits_for, tools_for
 from reelbase.core.mediatypes import content_type_for
 from reelbase.core.videos.processing import resolve_spec
 from reelbase.core.videos.state import Step, move_video
-from reelbase.db.models import AssetKind, MediaAsset, Video
+from reelbase.db.models import AssetKind, Video
 from reelbase.jobs.ingest import media_info_dict
 from reelbase.jobs.registry import JobContext, PermanentJobError, job_handler
 from reelbase.jobs.scratch import job_scratch
@@ -33,9 +31,7 @@ def process(ctx: JobContext, request: ProcessPayload) -> dict[str, Any] | None:
             return None
         if source is None:
             raise PermanentJobError("the source video was deleted")
-        original = db.scalar(
-            select(MediaAsset).where(MediaAsset.video_id == source.id, MediaAsset.kind == AssetKind.original.value)
-        )
+        original = find_original(db, source)
         if original is None:
             raise PermanentJobError("the source video has no file")
         spec = resolve_spec(source, request.params)
