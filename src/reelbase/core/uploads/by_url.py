@@ -27,18 +27,15 @@ from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads.sources import team_upload_limit
 from reelbase.core.uploads.engine import (
-    UploadGrant,
-    UploadState,
-    UploadStatus,
     check_writable,
     complete_locked,
     create_upload,
     find_upload,
     mark_failed,
     reset_staging,
-    status_of,
     write_locked,
 )
+from reelbase.core.uploads.status import UploadGrant, UploadState, UploadStatus, status_of
 from reelbase.core.uploads.io import discard_staging, staged_of
 from reelbase.core.uploads.io import staged_size as read_staged_size
 from reelbase.core.uploads.lock import upload_lock

@@ -30,18 +30,15 @@ from reelbase.core.errors import Conflict, InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads.sources import team_upload_limit
 from reelbase.core.uploads.engine import (
-    Actor,
-    UploadGrant,
-    UploadState,
-    UploadStatus,
     check_writable,
     complete_locked,
     create_upload,
     find_upload,
     set_length,
-    status_of,
+    unfinished_session,
     write_locked,
 )
+from reelbase.core.uploads.status import Actor, UploadGrant, UploadState, UploadStatus, status_of
 from reelbase.core.uploads.io import staged_of, storage_errors
 from reelbase.core.uploads.io import staged_size as read_staged_size
 from reelbase.core.uploads.lock import UploadLocked, upload_lock
@@ -239,13 +236,10 @@ def _assemble_if_complete(runtime: Runtime, session_id: int, upload_id: str, pla
 
 
 def _assemble_locked(runtime: Runtime, session_id: int, plan: ChunkPlan) -> None:
-    with runtime.session() as db:
-        sess = db.get_one(UploadSession, session_id)
-        if sess.state == UploadState.completed.value:
-            return
-        check_writable(sess)
-        staged = staged_of(sess)
-        upload_id = sess.public_id
+    if (found := unfinished_session(runtime, session_id)) is None:
+        return
+    sess, staged = found
+    upload_id = sess.public_id
     if chunk_writes(runtime.store) is not None:  # the chunks are in place already
         complete_locked(runtime, session_id)
         return

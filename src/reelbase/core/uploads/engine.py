@@ -314,14 +314,23 @@ def begin_staging(runtime: Runtime, db: Session, sess: UploadSession) -> Staged:
     return staged
 
 
-def complete_locked(runtime: Runtime, session_id: int, *, take_length: bool = False) -> None:
-    """Publish, verify and commit a full session (idempotent; caller holds the lock)."""
+def unfinished_session(runtime: Runtime, session_id: int) -> tuple[UploadSession, Staged] | None:
+    """The session and its staging, read in a short transaction of their own, for a step that
+    finishes it; None when it is completed already (finishing is idempotent). A session that can
+    take no more bytes raises :class:`UploadGone`."""
     with runtime.session() as db:
         sess = db.get_one(UploadSession, session_id)
         if sess.state == UploadState.completed.value:
-            return
+            return None
         check_writable(sess)
-        staged = staged_of(sess)
+        return sess, staged_of(sess)
+
+
+def complete_locked(runtime: Runtime, session_id: int, *, take_length: bool = False) -> None:
+    """Publish, verify and commit a full session (idempotent; caller holds the lock)."""
+    if (found := unfinished_session(runtime, session_id)) is None:
+        return
+    sess, staged = found
     size = read_staged_size(runtime, staged)
     length = size if take_length and sess.length is None else sess.length
     if length != size:

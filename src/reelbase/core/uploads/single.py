@@ -22,19 +22,15 @@ from reelbase.core.errors import Conflict, InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads.sources import REUPLOADABLE, team_upload_limit, upload_limit, validate_filename
 from reelbase.core.uploads.engine import (
-    Actor,
-    UploadGrant,
-    UploadState,
-    UploadStatus,
     check_writable,
     complete_locked,
     create_upload,
     find_upload,
     reset_staging,
     set_length,
-    status_of,
     write_locked,
 )
+from reelbase.core.uploads.status import Actor, UploadGrant, UploadState, UploadStatus, status_of
 from reelbase.core.uploads.ending import abandon_upload
 from reelbase.core.uploads.io import OffsetMismatch, staged_of
 from reelbase.core.uploads.io import staged_size as read_staged_size
