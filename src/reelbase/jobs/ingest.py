@@ -154,11 +154,9 @@ def _store_thumbnails(ctx: JobContext, work: Path, src: Path, info: ProbeResult,
             )
         )
     with rt.session() as db:
-        video = db.get(Video, ctx.video_id)
+        video = ctx.video_for_results(db, discard=lambda: rt.store.delete_prefix(prefix))
         if video is None:
-            rt.store.delete_prefix(prefix)
             return
-        ctx.check_owner(db, on_lost=lambda: rt.store.delete_prefix(prefix))
         replace_assets(db, video, [AssetKind.thumbnail.value, AssetKind.storyboard.value], new)
         db.commit()
     prune_family(rt, video_uuid, "thumbs", keep_prefix=prefix)

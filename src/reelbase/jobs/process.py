@@ -51,11 +51,9 @@ def process(ctx: JobContext, request: ProcessPayload) -> dict[str, Any] | None:
         out_key = f"videos/{derived_uuid}/processed-{secrets.token_hex(6)}/{result.path.name}"
         stored = rt.store.put_file(out_key, result.path, content_type=content_type_for(result.path.name))
     with rt.session() as db:
-        derived = db.get(Video, ctx.video_id)
+        derived = ctx.video_for_results(db, discard=lambda: rt.store.delete(out_key))
         if derived is None:
-            rt.store.delete(out_key)
             return None
-        ctx.check_owner(db, on_lost=lambda: rt.store.delete(out_key))
         old = replace_assets(db, derived, [AssetKind.original.value], [NewAsset(
             kind=AssetKind.original.value, label="original", storage_key=stored.key, size_bytes=stored.size,
             content_type=content_type_for(result.path.name), width=result.info.video.width,

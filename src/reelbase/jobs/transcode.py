@@ -50,11 +50,9 @@ def transcode(ctx: JobContext, ladder: TranscodePayload) -> dict[str, Any] | Non
         _withdraw(ctx, prefix)
         raise
     with rt.session() as db:
-        video = db.get(Video, ctx.video_id)
+        video = ctx.video_for_results(db, discard=lambda: rt.store.delete_prefix(prefix))
         if video is None:
-            rt.store.delete_prefix(prefix)
             return None
-        ctx.check_owner(db, on_lost=lambda: rt.store.delete_prefix(prefix))
         replace_assets(db, video, [AssetKind.rendition.value, AssetKind.manifest.value], new)
         move_video(db, video, Step.ladder_finished, public_url=rt.settings.public_url)
         db.commit()
