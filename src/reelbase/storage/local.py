@@ -43,6 +43,7 @@ from .base import (
     StorageError,
     check_key,
     check_prefix,
+    exists_by_stat,
 )
 from .resumable_local import LocalResumableWrites
 
@@ -209,12 +210,7 @@ class LocalBlobStore:
             raise BlobNotFound(key)
         return _info(key, st, self._content_type(key, _etag(st)))
 
-    def exists(self, key: str) -> bool:
-        try:
-            self.stat(key)
-        except BlobNotFound:
-            return False
-        return True
+    exists = exists_by_stat
 
     def list(self, prefix: str = "") -> Iterator[BlobInfo]:
         check_prefix(prefix)

@@ -33,6 +33,7 @@ from .base import (
     check_key,
     check_prefix,
     content_disposition,
+    exists_by_stat,
 )
 from .resumable_s3 import S3ResumableWrites
 
@@ -270,12 +271,7 @@ class S3BlobStore:
             resp = self.client.head_object(Bucket=self.bucket, Key=self._name(key))
         return self._info(key, resp)
 
-    def exists(self, key: str) -> bool:
-        try:
-            self.stat(key)
-        except BlobNotFound:
-            return False
-        return True
+    exists = exists_by_stat
 
     def list(self, prefix: str = "") -> Iterator[BlobInfo]:
         check_prefix(prefix)
