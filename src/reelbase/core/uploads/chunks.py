@@ -19,7 +19,6 @@ namespaced by team and video (or by the signed URL's upload), never used as a st
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from reelbase.core.uploads.engine import (
 from reelbase.core.uploads.status import Actor, UploadGrant, UploadState, UploadStatus, status_of
 from reelbase.core.uploads.io import staged_of, storage_errors
 from reelbase.core.uploads.io import staged_size as read_staged_size
-from reelbase.core.uploads.lock import UploadLocked, upload_lock
+from reelbase.core.uploads.lock import UploadLocked, client_lock, upload_lock
 from reelbase.core.videos.catalog import find_video
 from reelbase.db.models import Team, UploadSession
 from reelbase.storage.resumable import Staged, chunk_writes, staging_prefix
@@ -107,8 +106,7 @@ def open_chunked_upload(runtime: Runtime, actor: Actor, plan: ChunkPlan, *, vide
                 _check_plan(sess, plan)
                 return status_of(sess)
     assert video_ref is not None
-    lock_name = "rj-" + hashlib.sha256(f"{actor.team_id}:{video_ref}:{plan.identifier}".encode()).hexdigest()[:40]
-    with upload_lock(runtime, lock_name):
+    with client_lock(runtime, "rj", actor.team_id, video_ref, plan.identifier):
         with runtime.session() as db:
             video = find_video(db, actor, video_ref)
             sess = db.scalar(select(UploadSession).where(

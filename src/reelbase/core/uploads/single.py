@@ -12,7 +12,6 @@ is harmless (idempotent); a total that differs from the first chunk's is refused
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -34,7 +33,7 @@ from reelbase.core.uploads.status import Actor, UploadGrant, UploadState, Upload
 from reelbase.core.uploads.ending import abandon_upload
 from reelbase.core.uploads.io import OffsetMismatch, staged_of
 from reelbase.core.uploads.io import staged_size as read_staged_size
-from reelbase.core.uploads.lock import upload_lock
+from reelbase.core.uploads.lock import client_lock, upload_lock
 from reelbase.core.uploads.signed import claim_signed_upload
 from reelbase.core.videos.catalog import find_video, set_ingest_mode
 from reelbase.db.models import Team, UploadSession, Video
@@ -185,8 +184,7 @@ def _range_session(
                 db.commit()
             return sess.public_id
     assert video_ref is not None
-    lock_name = "cr-" + hashlib.sha256(f"{actor.team_id}:{video_ref}".encode()).hexdigest()[:40]
-    with upload_lock(runtime, lock_name):
+    with client_lock(runtime, "cr", actor.team_id, video_ref):
         with runtime.session() as db:
             video = find_video(db, actor, video_ref)
             sess = db.scalar(select(UploadSession).where(
