@@ -99,7 +99,7 @@ def start_url_import(
 
 
 def start_signed_url_import(runtime: Runtime, grant: UploadGrant, *, url: str) -> UploadStatus:
-    """Fill a signed URL's upload session (``uploads_signed``) by fetching ``url``, on the job
+    """Fill a signed URL's upload session (``signed.py``) by fetching ``url``, on the job
     queue like :func:`start_url_import`; poll the session for progress."""
     url = check_source_url(runtime, url)
     claim_signed_upload(runtime, grant, protocol="url")
