@@ -186,3 +186,77 @@ def test_core_keeps_few_modules_at_its_top() -> None:
     top = sorted(p.name for p in (SRC / "core").glob("*.py") if p.name != "__init__.py")
     assert CORE_FAMILIES == ["auth", "playback", "uploads", "videos"]
     assert len(top) <= 10, top
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """The reelbase modules ``path`` imports when it runs, deferred imports inside functions
+    included; imports under ``if TYPE_CHECKING:`` are left out (they name a type for the checker
+    and never execute, so they cannot make a circle). ``from pkg import name`` counts as
+    importing ``pkg.name`` when that is a module of ours."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    name, is_package = _module_of(path)
+    package = name if is_package else name.rpartition(".")[0]
+    found: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join([*parts[: len(parts) - (node.level - 1)], *([node.module] if node.module else [])])
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Which of our modules each module imports. A module's own enclosing packages are left out:
+    Python initialises them before the module anyway, so such an edge is never a circle."""
+    modules = {_module_of(path)[0]: path for path in sorted(SRC.rglob("*.py"))}
+    return {name: {m for m in _runtime_imports(path) if m in modules and m != name and not name.startswith(m + ".")}
+            for name, path in modules.items()}
+
+
+def _circle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import circle of ``graph`` (as the modules along it), or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: finished
+    path: list[str] = []
+
+    def walk(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt):], nxt]
+            if nxt not in state and (found := walk(nxt)):
+                return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (found := walk(start)):
+            return found
+    return None
+
+
+def test_no_import_circles() -> None:
+    # Deferred imports inside functions count: they hide a circle rather than remove it. An
+    # optional ability is offered by the module that has it (a storage backend's
+    # resumable_writes()), so the module defining the ability never imports its users back.
+    assert _circle(_module_graph()) is None
+
+
+def test_circle_check_finds_circles() -> None:
+    assert _circle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert "reelbase.storage.resumable_local" in _module_graph()["reelbase.storage.local"]

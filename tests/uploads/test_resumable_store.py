@@ -12,8 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from reelbase.storage import BlobStore, LocalBlobStore, S3BlobStore
-from reelbase.storage.resumable import ResumableWrites, Staged, StagedOffsetMismatch, chunk_writes, resumable_writes
+from reelbase.storage import BlobStore, LocalBlobStore, S3BlobStore, StorageError
+from reelbase.storage.resumable import (
+    OffersResumableWrites,
+    ResumableWrites,
+    Staged,
+    StagedOffsetMismatch,
+    chunk_writes,
+    resumable_writes,
+)
 
 MiB = 1 << 20
 
@@ -149,3 +156,18 @@ def test_local_chunks_in_place_any_order_marker_only_when_whole(tmp_path: Path) 
 def test_s3_has_no_chunks_in_place() -> None:
     store = S3BlobStore("b", endpoint_url="http://127.0.0.1:9", access_key_id="x", secret_access_key="y")
     assert chunk_writes(store) is None
+
+
+def test_resumable_writes_come_from_the_backend_that_offers_them(store: BlobStore) -> None:
+    # The ability is the backend's own (it opts in with a method), not picked by its class.
+    assert isinstance(store, OffersResumableWrites)
+    assert type(resumable_writes(store)) is type(store.resumable_writes())
+
+
+def test_resumable_writes_refused_for_a_store_without_the_ability() -> None:
+    class ReadOnlyShelf:  # a store of someone else's that never opted in
+        def stat(self, key: str) -> None:
+            raise NotImplementedError
+
+    with pytest.raises(StorageError, match="cannot stage resumable uploads"):
+        resumable_writes(ReadOnlyShelf())  # type: ignore[arg-type]

@@ -10,14 +10,12 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
-from reelbase.core.videos.assets import NewAsset, fresh_prefix, prune_family, replace_assets
+from reelbase.core.videos.assets import NewAsset, find_original, fresh_prefix, prune_family, replace_assets
 from reelbase.core.videos.conversions import lock_video
 from reelbase.core.job_kinds import IngestPayload, JobKind, TranscodePayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.videos.state import INGEST_SHARE, Step, move_video
-from reelbase.db.models import AssetKind, MediaAsset, Video
+from reelbase.db.models import AssetKind, Video
 from reelbase.core.media_env import limits_for, tools_for
 from reelbase.jobs.registry import JobContext, job_handler
 from reelbase.jobs.scratch import job_scratch
@@ -52,9 +50,7 @@ def ingest(ctx: JobContext, payload: IngestPayload) -> dict[str, Any] | None:
         video = db.get(Video, ctx.video_id)
         if video is None:
             return None  # deleted meanwhile: nothing to do
-        original = db.scalar(
-            select(MediaAsset).where(MediaAsset.video_id == video.id, MediaAsset.kind == AssetKind.original.value)
-        )
+        original = find_original(db, video)
         if original is None:
             raise RuntimeError("video has no original to ingest")
         move_video(db, video, Step.ingest_started)
@@ -158,11 +154,9 @@ def _store_thumbnails(ctx: JobContext, work: Path, src: Path, info: ProbeResult,
             )
         )
     with rt.session() as db:
-        video = db.get(Video, ctx.video_id)
+        video = ctx.video_for_results(db, discard=lambda: rt.store.delete_prefix(prefix))
         if video is None:
-            rt.store.delete_prefix(prefix)
             return
-        ctx.check_owner(db, on_lost=lambda: rt.store.delete_prefix(prefix))
         replace_assets(db, video, [AssetKind.thumbnail.value, AssetKind.storyboard.value], new)
         db.commit()
     prune_family(rt, video_uuid, "thumbs", keep_prefix=prefix)

@@ -7,15 +7,13 @@ import dataclasses
 import secrets
 from typing import Any
 
-from sqlalchemy import select
-
-from reelbase.core.videos.assets import NewAsset, replace_assets
+from reelbase.core.videos.assets import NewAsset, find_original, replace_assets
 from reelbase.core.job_kinds import JobKind, ProcessPayload
 from reelbase.core.media_env import limits_for, tools_for
 from reelbase.core.mediatypes import content_type_for
 from reelbase.core.videos.processing import resolve_spec
 from reelbase.core.videos.state import Step, move_video
-from reelbase.db.models import AssetKind, MediaAsset, Video
+from reelbase.db.models import AssetKind, Video
 from reelbase.jobs.ingest import media_info_dict
 from reelbase.jobs.registry import JobContext, PermanentJobError, job_handler
 from reelbase.jobs.scratch import job_scratch
@@ -33,9 +31,7 @@ def process(ctx: JobContext, request: ProcessPayload) -> dict[str, Any] | None:
             return None
         if source is None:
             raise PermanentJobError("the source video was deleted")
-        original = db.scalar(
-            select(MediaAsset).where(MediaAsset.video_id == source.id, MediaAsset.kind == AssetKind.original.value)
-        )
+        original = find_original(db, source)
         if original is None:
             raise PermanentJobError("the source video has no file")
         spec = resolve_spec(source, request.params)
@@ -55,11 +51,9 @@ def process(ctx: JobContext, request: ProcessPayload) -> dict[str, Any] | None:
         out_key = f"videos/{derived_uuid}/processed-{secrets.token_hex(6)}/{result.path.name}"
         stored = rt.store.put_file(out_key, result.path, content_type=content_type_for(result.path.name))
     with rt.session() as db:
-        derived = db.get(Video, ctx.video_id)
+        derived = ctx.video_for_results(db, discard=lambda: rt.store.delete(out_key))
         if derived is None:
-            rt.store.delete(out_key)
             return None
-        ctx.check_owner(db, on_lost=lambda: rt.store.delete(out_key))
         old = replace_assets(db, derived, [AssetKind.original.value], [NewAsset(
             kind=AssetKind.original.value, label="original", storage_key=stored.key, size_bytes=stored.size,
             content_type=content_type_for(result.path.name), width=result.info.video.width,

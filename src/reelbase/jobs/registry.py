@@ -111,6 +111,18 @@ class JobContext:
                 on_lost()
             raise LostLease(f"job {self.job_id} attempt {self.attempt} lost its lease")
 
+    def video_for_results(self, db: Session, *, discard: Callable[[], object]) -> Video | None:
+        """The job's video, re-read in the transaction that will attach what the job stored
+        meanwhile, with the lease fenced (:meth:`check_owner`). When the video was deleted
+        (None) or the lease lost (:class:`LostLease`), ``discard`` first removes what this
+        attempt stored, which nobody else would ever clean up."""
+        video = db.get(Video, self.video_id)
+        if video is None:
+            discard()
+            return None
+        self.check_owner(db, on_lost=discard)
+        return video
+
     def set_progress(
         self, percent: float, *, video_span: tuple[int, int] | None = None, force: bool = False
     ) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from reelbase.core.mediatypes import content_type_for
-from reelbase.core.videos.assets import NewAsset, fresh_prefix, prune_family, replace_assets
+from reelbase.core.videos.assets import NewAsset, find_original, fresh_prefix, prune_family, replace_assets
 from reelbase.core.job_kinds import JobKind, TranscodePayload
 from reelbase.core.videos.state import INGEST_SHARE, Step, move_video
 from reelbase.db.models import AssetKind, MediaAsset, Video
@@ -30,9 +30,7 @@ def transcode(ctx: JobContext, ladder: TranscodePayload) -> dict[str, Any] | Non
         video = db.get(Video, ctx.video_id)
         if video is None:
             return None
-        original = db.scalar(
-            select(MediaAsset).where(MediaAsset.video_id == video.id, MediaAsset.kind == AssetKind.original.value)
-        )
+        original = find_original(db, video)
         if original is None or not video.media_info:
             raise RuntimeError("video must be ingested before it is transcoded")
         key, info, video_uuid = original.storage_key, dict(video.media_info), video.uuid
@@ -52,11 +50,9 @@ def transcode(ctx: JobContext, ladder: TranscodePayload) -> dict[str, Any] | Non
         _withdraw(ctx, prefix)
         raise
     with rt.session() as db:
-        video = db.get(Video, ctx.video_id)
+        video = ctx.video_for_results(db, discard=lambda: rt.store.delete_prefix(prefix))
         if video is None:
-            rt.store.delete_prefix(prefix)
             return None
-        ctx.check_owner(db, on_lost=lambda: rt.store.delete_prefix(prefix))
         replace_assets(db, video, [AssetKind.rendition.value, AssetKind.manifest.value], new)
         move_video(db, video, Step.ladder_finished, public_url=rt.settings.public_url)
         db.commit()

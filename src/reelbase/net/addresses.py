@@ -69,13 +69,7 @@ def _reason_v4(ip: IPv4Address) -> str | None:
         return "multicast address"
     if ip in _CGNAT:
         return "shared (carrier-grade NAT) address"
-    if ip.is_private:
-        return "private address"
-    if ip.is_reserved:
-        return "reserved address"
-    if not ip.is_global:
-        return "non-public address"
-    return None
+    return _reason_either(ip)
 
 
 def _reason_v6(ip: IPv6Address) -> str | None:
@@ -104,6 +98,12 @@ def _reason_v6(ip: IPv6Address) -> str | None:
         return "multicast address"
     if ip.is_site_local:
         return "site-local address"
+    return _reason_either(ip)
+
+
+def _reason_either(ip: IPAddress) -> str | None:
+    """The last checks, the same for both families once their own special ranges are out of the
+    way (the most specific reason is named first)."""
     if ip.is_private:
         return "private address"
     if ip.is_reserved:

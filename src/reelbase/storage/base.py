@@ -112,6 +112,16 @@ class BlobStore(Protocol):
         """A URL a client can GET directly, or None when the backend can only be proxied."""
 
 
+def exists_by_stat(store: BlobStore, key: str) -> bool:
+    """:meth:`BlobStore.exists` for a backend whose :meth:`~BlobStore.stat` is cheap: both built-in
+    backends bind it as their method (``exists = exists_by_stat``)."""
+    try:
+        store.stat(key)
+    except BlobNotFound:
+        return False
+    return True
+
+
 def check_key(key: str) -> str:
     """Validate a storage key; returns it unchanged or raises :class:`InvalidKey`."""
     if not key or key.startswith("/") or "\x00" in key or "\\" in key:

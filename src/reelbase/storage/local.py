@@ -43,7 +43,9 @@ from .base import (
     StorageError,
     check_key,
     check_prefix,
+    exists_by_stat,
 )
+from .resumable_local import LocalResumableWrites
 
 _INTERNAL = ".reelbase"
 _COPY_CHUNK = 1 << 20
@@ -69,7 +71,7 @@ class LocalBlobStore:
     def put_stream(
         self, key: str, chunks: Iterable[bytes], *, content_type: str | None = None
     ) -> BlobInfo:
-        path = self._path(key)
+        self._path(key)  # validate the key before writing anything
         tmp = self._tmp / uuid.uuid4().hex
         try:
             with open(tmp, "xb") as f:
@@ -82,10 +84,7 @@ class LocalBlobStore:
                 os.utime(f.fileno(), ns=(now, now))
                 os.fsync(f.fileno())
                 st = os.fstat(f.fileno())
-            etag = _etag(st)
-            if content_type is not None:
-                self._write_meta(key, etag, content_type)
-            self._rename_into_place(tmp, path)
+            self._install(tmp, key, st, content_type=content_type)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -101,6 +100,18 @@ class LocalBlobStore:
         with open(path, "rb") as src:
             return self.put_stream(key, iter(lambda: src.read(_COPY_CHUNK), b""),
                                    content_type=content_type)
+
+    def resumable_writes(self) -> LocalResumableWrites:
+        """The optional ability of ``storage/resumable.py``: uploads staged in part files."""
+        return LocalResumableWrites(self)
+
+    def _install(self, tmp: Path, key: str, st: os.stat_result, *, content_type: str | None) -> None:
+        """Make the finished, fsynced file ``tmp`` (whose stat is ``st``) the object at ``key``:
+        the content-type sidecar first, then the rename (see the module docstring for why in
+        that order). Shared by puts and completed resumable uploads, so both store alike."""
+        if content_type is not None:
+            self._write_meta(key, _etag(st), content_type)
+        self._rename_into_place(tmp, self._path(key))
 
     def _rename_into_place(self, tmp: Path, path: Path) -> None:
         # A concurrent delete may prune the parent directory between mkdir and replace: retry.
@@ -199,12 +210,7 @@ class LocalBlobStore:
             raise BlobNotFound(key)
         return _info(key, st, self._content_type(key, _etag(st)))
 
-    def exists(self, key: str) -> bool:
-        try:
-            self.stat(key)
-        except BlobNotFound:
-            return False
-        return True
+    exists = exists_by_stat
 
     def list(self, prefix: str = "") -> Iterator[BlobInfo]:
         check_prefix(prefix)

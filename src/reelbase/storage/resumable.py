@@ -104,24 +104,18 @@ def staging_prefix(name: str) -> str:
     return f"uploads/{name}/"
 
 
+@runtime_checkable
+class OffersResumableWrites(Protocol):
+    """How a backend opts into the ability (as a tusd store offers its optional interfaces):
+    it hands out its own implementation, so this module names no backend and the backends'
+    modules need nothing from here but the types above."""
+
+    def resumable_writes(self) -> ResumableWrites:
+        """This store's :class:`ResumableWrites` (and :class:`ChunkWrites`, if it has them)."""
+
+
 def resumable_writes(store: BlobStore) -> ResumableWrites:
-    """The resumable-write ability of ``store``; raises StorageError if the backend has none.
-
-    A backend opts in by offering ``resumable_writes()`` itself; the two built-in backends get
-    their implementation here without changes to their modules.
-    """
-    own = getattr(store, "resumable_writes", None)
-    if callable(own):
-        return own()
-    from .local import LocalBlobStore
-    from .s3 import S3BlobStore
-
-    if isinstance(store, LocalBlobStore):
-        from .resumable_local import LocalResumableWrites
-
-        return LocalResumableWrites(store)
-    if isinstance(store, S3BlobStore):
-        from .resumable_s3 import S3ResumableWrites
-
-        return S3ResumableWrites(store)
+    """The resumable-write ability of ``store``; raises StorageError if the backend has none."""
+    if isinstance(store, OffersResumableWrites):
+        return store.resumable_writes()
     raise StorageError(f"{store!r} cannot stage resumable uploads")

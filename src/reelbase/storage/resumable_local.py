@@ -4,9 +4,11 @@
 complete (after an fsync), on the same filesystem, so the object appears whole or not at all and
 is never copied. The part file's size is the offset (see ``append`` on durability).
 
-This module reuses three internals of ``local.py`` (the ETag formula, the content-type sidecar
-and the rename that fsyncs the directory) so a completed upload is indistinguishable from a
-``put_stream``; ``tests/uploads/test_resumable_store.py`` checks that.
+The store hands this object out (``LocalBlobStore.resumable_writes``), and completing goes
+through the store's own ``_install`` (content-type sidecar keyed by the ETag, then the rename
+that fsyncs the directory), so a completed upload is indistinguishable from a ``put_stream``;
+``tests/uploads/test_resumable_store.py`` checks that. Only the store's type is named here, for
+the type checker: at run time ``local.py`` imports this module and nothing imports back.
 """
 
 from __future__ import annotations
@@ -17,10 +19,13 @@ import shutil
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .base import BlobInfo, BlobNotFound, StorageError
-from .local import LocalBlobStore, _etag  # noqa: PLC2701 - same package, see module docstring
 from .resumable import Staged, StagedOffsetMismatch
+
+if TYPE_CHECKING:
+    from .local import LocalBlobStore
 
 WRITEBACK_EVERY = 8 << 20
 
@@ -32,6 +37,19 @@ def _start_writeback(fd: int, offset: int, length: int) -> None:
     if length > 0 and hasattr(os, "posix_fadvise"):
         with contextlib.suppress(OSError):
             os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)
+
+
+def _pwrite_all(fd: int, chunk: bytes, position: int, *, failure: str) -> int:
+    """Write the whole chunk at ``position`` (one pwrite may write less); returns where it ends."""
+    view = memoryview(chunk)
+    while view:
+        try:
+            n = os.pwrite(fd, view, position)
+        except OSError as e:
+            raise StorageError(f"{failure}: {e.strerror}") from e
+        position += n
+        view = view[n:]
+    return position
 
 
 class LocalResumableWrites:
@@ -91,14 +109,7 @@ class LocalResumableWrites:
             # filesystem never lets cover bytes that did not reach the disk: the client re-sends.
             pending = size
             for chunk in chunks:
-                view = memoryview(chunk)
-                while view:
-                    try:
-                        n = os.pwrite(fd, view, size)
-                    except OSError as e:
-                        raise StorageError(f"writing upload {staged.name} failed: {e.strerror}") from e
-                    size += n
-                    view = view[n:]
+                size = _pwrite_all(fd, chunk, size, failure=f"writing upload {staged.name} failed")
                 if size - pending >= WRITEBACK_EVERY:
                     _start_writeback(fd, pending, size - pending)
                     pending = size
@@ -108,7 +119,7 @@ class LocalResumableWrites:
             os.close(fd)
 
     def complete(self, staged: Staged) -> BlobInfo:
-        path = self.store._path(staged.key)
+        self.store._path(staged.key)  # an invalid key fails before anything is touched
         part = self._part(staged)
         try:
             fd = os.open(part, os.O_RDWR)
@@ -122,11 +133,8 @@ class LocalResumableWrites:
             st = os.fstat(fd)
         finally:
             os.close(fd)
-        etag = _etag(st)
         try:
-            if staged.content_type:
-                self.store._write_meta(staged.key, etag, staged.content_type)
-            self.store._rename_into_place(part, path)
+            self.store._install(part, staged.key, st, content_type=staged.content_type or None)
         except OSError as e:
             raise StorageError(f"cannot publish upload {staged.name}: {e.strerror}") from e
         return self.store.stat(staged.key)
@@ -153,14 +161,8 @@ class LocalResumableWrites:
         try:
             position = offset
             for chunk in chunks:
-                view = memoryview(chunk)
-                while view:
-                    try:
-                        n = os.pwrite(fd, view, position)
-                    except OSError as e:
-                        raise StorageError(f"writing chunk {number} of {staged.name} failed: {e.strerror}") from e
-                    position += n
-                    view = view[n:]
+                position = _pwrite_all(fd, chunk, position,
+                                       failure=f"writing chunk {number} of {staged.name} failed")
             if position - offset != size:
                 raise StorageError(f"chunk {number} of {staged.name} got {position - offset} of {size} bytes")
             try:

@@ -18,16 +18,17 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .base import BlobInfo, BlobNotFound, StorageError
 from .resumable import Staged, StagedOffsetMismatch, staging_prefix
-from .s3 import MIN_PART_SIZE, S3BlobStore
+
+if TYPE_CHECKING:  # only the type: s3.py imports this module to hand the object out
+    from .s3 import S3BlobStore
 
 log = logging.getLogger(__name__)
-_MAX_PARTS = 10_000
 
 
 class S3ResumableWrites:
@@ -54,8 +55,8 @@ class S3ResumableWrites:
             raise StorageError(f"S3 {self.bucket}: {what}: {e}") from e
 
     def _part_limit(self, number: int) -> int:
-        # Same growth as S3BlobStore.put_stream: double every 1,000 parts to stay under 10,000.
-        return self.store.part_size << ((number - 1) // 1000)
+        # The same growth as the store's own multipart puts, so both stay under S3's part count.
+        return self.store._part_limit(number)
 
     def _tail_key(self, staged: Staged, start: int) -> str:
         return f"{staging_prefix(staged.name)}tail-{start:015d}"
@@ -93,8 +94,8 @@ class S3ResumableWrites:
             return b""
 
     def _upload_part(self, staged: Staged, number: int, body: bytes | bytearray) -> None:
-        if number > _MAX_PARTS:
-            raise StorageError(f"upload {staged.name} needs more than {_MAX_PARTS} parts")
+        if number > self.store.MAX_PARTS:
+            raise StorageError(f"upload {staged.name} needs more than {self.store.MAX_PARTS} parts")
         with self._errors(f"part {number} of {staged.name}"):
             self.client.upload_part(
                 Bucket=self.bucket, Key=self._name(staged.key), UploadId=staged.state["upload_id"],
@@ -163,7 +164,7 @@ class S3ResumableWrites:
     def _save_rest(
         self, staged: Staged, buf: bytearray, done: int, number: int, tail_start: int, *, final: bool
     ) -> int:
-        if buf and (final or len(buf) >= MIN_PART_SIZE):
+        if buf and (final or len(buf) >= self.store.MIN_PART_SIZE):
             self._upload_part(staged, number, buf)
             done += len(buf)
             self._drop_tails(staged)

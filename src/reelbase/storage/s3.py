@@ -18,7 +18,7 @@ import logging
 import threading
 from collections.abc import Generator, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 from botocore.config import Config
@@ -33,7 +33,9 @@ from .base import (
     check_key,
     check_prefix,
     content_disposition,
+    exists_by_stat,
 )
+from .resumable_s3 import S3ResumableWrites
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,10 @@ class S3BlobStore:
     default) turns them on for AWS and off with an ``endpoint_url``: many self-hosted servers
     reject the checksums botocore sends by default since 1.36.
     """
+
+    # S3's part rules, for the resumable writes this store hands out as well as for its own puts.
+    MIN_PART_SIZE: ClassVar[int] = MIN_PART_SIZE
+    MAX_PARTS: ClassVar[int] = _MAX_PARTS
 
     def __init__(
         self,
@@ -120,6 +126,10 @@ class S3BlobStore:
 
     def __repr__(self) -> str:
         return f"S3BlobStore(bucket={self.bucket!r}, prefix={self.prefix!r})"
+
+    def resumable_writes(self) -> S3ResumableWrites:
+        """The optional ability of ``storage/resumable.py``: one multipart upload per upload."""
+        return S3ResumableWrites(self)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -261,12 +271,7 @@ class S3BlobStore:
             resp = self.client.head_object(Bucket=self.bucket, Key=self._name(key))
         return self._info(key, resp)
 
-    def exists(self, key: str) -> bool:
-        try:
-            self.stat(key)
-        except BlobNotFound:
-            return False
-        return True
+    exists = exists_by_stat
 
     def list(self, prefix: str = "") -> Iterator[BlobInfo]:
         check_prefix(prefix)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.playback.downloads import Download, asset_download
 from reelbase.core.errors import Forbidden, NoMedia, NotFound
+from reelbase.core.videos.catalog import lookup_video
 from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
 
 
@@ -23,7 +24,7 @@ class PrivateVideo(Forbidden):
 def find_linked_video(db: Session, token: str) -> Video:
     """The video a link names (any visibility: callers check :func:`check_link_access`)."""
     token = (token or "").strip().lower()
-    video = db.scalar(select(Video).where(Video.token == token)) if 0 < len(token) <= 36 else None
+    video = lookup_video(db, token, team_id=None) if 0 < len(token) <= 36 else None
     if video is None:
         raise NotFound(f"no video {token}")
     return video

@@ -24,6 +24,7 @@ from reelbase.core.videos import thumbnails as core_thumbs
 from reelbase.core.playback.downloads import Download, asset_download, find_asset, stream_file_download
 from reelbase.core.errors import Forbidden, NotFound
 from reelbase.core.runtime import Runtime
+from reelbase.core.videos.catalog import lookup_video
 from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
 
 PLAYBACK_TTL = 24 * 3600
@@ -48,7 +49,7 @@ class StreamFile:
 def find_public_video(db: Session, code: str) -> Video:
     """The video whose code is ``code``, whatever its team (codes are unguessable)."""
     code = str(code).strip().lower()
-    video = db.scalar(select(Video).where(Video.token == code)) if _CODE.match(code) else None
+    video = lookup_video(db, code, team_id=None) if _CODE.match(code) else None
     if video is None:
         raise NotFound(f"no file {str(code)[:40]}")
     return video

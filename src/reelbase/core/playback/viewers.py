@@ -25,6 +25,7 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, InvalidInput, NotFound
 from reelbase.core.playback.streams import find_public_video, stream_files
 from reelbase.core.playback.shared_links import PrivateVideo
+from reelbase.core.videos.assets import find_original
 from reelbase.core.videos.thumbnails import thumbnail_assets
 from reelbase.core.videos.catalog import find_video
 from reelbase.db.models import AssetKind, MediaAsset, Membership, Video
@@ -143,8 +144,7 @@ def player_media(db: Session, video: Video) -> PlayerMedia:
                                              MediaAsset.label == "vtt"))
     original = None
     if not renditions and "hls" not in manifests:
-        source = db.scalar(select(MediaAsset).where(MediaAsset.video_id == video.id,
-                                                    MediaAsset.kind == AssetKind.original.value))
+        source = find_original(db, video)
         if source is not None and source.content_type.startswith("video/"):
             original = "original/source"
     return PlayerMedia(

@@ -27,18 +27,15 @@ from reelbase.core.jobs import enqueue_job
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads.sources import team_upload_limit
 from reelbase.core.uploads.engine import (
-    UploadGrant,
-    UploadState,
-    UploadStatus,
     check_writable,
     complete_locked,
     create_upload,
     find_upload,
     mark_failed,
     reset_staging,
-    status_of,
     write_locked,
 )
+from reelbase.core.uploads.status import UploadGrant, UploadState, UploadStatus, status_of
 from reelbase.core.uploads.io import discard_staging, staged_of
 from reelbase.core.uploads.io import staged_size as read_staged_size
 from reelbase.core.uploads.lock import upload_lock
@@ -102,7 +99,7 @@ def start_url_import(
 
 
 def start_signed_url_import(runtime: Runtime, grant: UploadGrant, *, url: str) -> UploadStatus:
-    """Fill a signed URL's upload session (``uploads_signed``) by fetching ``url``, on the job
+    """Fill a signed URL's upload session (``signed.py``) by fetching ``url``, on the job
     queue like :func:`start_url_import`; poll the session for progress."""
     url = check_source_url(runtime, url)
     claim_signed_upload(runtime, grant, protocol="url")

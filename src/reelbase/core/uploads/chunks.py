@@ -19,7 +19,6 @@ namespaced by team and video (or by the signed URL's upload), never used as a st
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -30,21 +29,18 @@ from reelbase.core.errors import Conflict, InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads.sources import team_upload_limit
 from reelbase.core.uploads.engine import (
-    Actor,
-    UploadGrant,
-    UploadState,
-    UploadStatus,
     check_writable,
     complete_locked,
     create_upload,
     find_upload,
     set_length,
-    status_of,
+    unfinished_session,
     write_locked,
 )
+from reelbase.core.uploads.status import Actor, UploadGrant, UploadState, UploadStatus, status_of
 from reelbase.core.uploads.io import staged_of, storage_errors
 from reelbase.core.uploads.io import staged_size as read_staged_size
-from reelbase.core.uploads.lock import UploadLocked, upload_lock
+from reelbase.core.uploads.lock import UploadLocked, client_lock, upload_lock
 from reelbase.core.videos.catalog import find_video
 from reelbase.db.models import Team, UploadSession
 from reelbase.storage.resumable import Staged, chunk_writes, staging_prefix
@@ -110,8 +106,7 @@ def open_chunked_upload(runtime: Runtime, actor: Actor, plan: ChunkPlan, *, vide
                 _check_plan(sess, plan)
                 return status_of(sess)
     assert video_ref is not None
-    lock_name = "rj-" + hashlib.sha256(f"{actor.team_id}:{video_ref}:{plan.identifier}".encode()).hexdigest()[:40]
-    with upload_lock(runtime, lock_name):
+    with client_lock(runtime, "rj", actor.team_id, video_ref, plan.identifier):
         with runtime.session() as db:
             video = find_video(db, actor, video_ref)
             sess = db.scalar(select(UploadSession).where(
@@ -239,13 +234,10 @@ def _assemble_if_complete(runtime: Runtime, session_id: int, upload_id: str, pla
 
 
 def _assemble_locked(runtime: Runtime, session_id: int, plan: ChunkPlan) -> None:
-    with runtime.session() as db:
-        sess = db.get_one(UploadSession, session_id)
-        if sess.state == UploadState.completed.value:
-            return
-        check_writable(sess)
-        staged = staged_of(sess)
-        upload_id = sess.public_id
+    if (found := unfinished_session(runtime, session_id)) is None:
+        return
+    sess, staged = found
+    upload_id = sess.public_id
     if chunk_writes(runtime.store) is not None:  # the chunks are in place already
         complete_locked(runtime, session_id)
         return

@@ -7,22 +7,22 @@ Contract:
   straight to storage as they arrive (``storage/resumable.py``: a part file appended to, or S3
   multipart parts), never whole into memory; the offset is read back from storage, so a crash of
   the server (kill -9) never loses an acknowledged byte nor leaves the offset wrong.
-* Writes to one session are serialized by a lock that spans processes (``uploads_lock``). The
+* Writes to one session are serialized by a lock that spans processes (``lock.py``). The
   write that brings the session to its length publishes the object at a fresh key, checks its
   size, hashes it (SHA-256) and attaches it with :func:`~reelbase.core.uploads.sources.commit_original`
   in the same transaction that marks the session complete, which queues ingest. Completion is
   idempotent, and a status query on a full but unfinished session finishes it (a crash between
   the last byte and the commit heals on the client's next HEAD).
-* Sessions not written to for :data:`UPLOAD_TTL` expire; ``uploads_ending.expire_upload_sessions``
+* Sessions not written to for :data:`UPLOAD_TTL` expire; ``ending.expire_upload_sessions``
   (run periodically) removes their bytes. Unknown ids are NotFound (404), expired or terminated ones
   :class:`UploadGone` (410).
 * Callers are a :class:`~reelbase.core.context.Principal` (API key; the session must be its
   team's) or an :class:`UploadGrant` (a verified signed URL naming exactly one session).
 
-The types live in ``uploads_status.py``, the byte path in ``uploads_io.py``, the lock in
-``uploads_lock.py``; numbered chunks (ResumableJS) in ``uploads_chunks.py``, whole bodies and
-Content-Range in ``uploads_single.py``, fetching by URL in ``uploads_url.py``, signed URLs in
-``uploads_signed.py``, termination and expiry in ``uploads_ending.py``.
+The modules beside this one in ``core/uploads/``: the types in ``status.py``, the byte path in
+``io.py``, the lock in ``lock.py``; numbered chunks (ResumableJS) in ``chunks.py``, whole bodies
+and Content-Range in ``single.py``, fetching by URL in ``by_url.py``, signed URLs in
+``signed.py``, termination and expiry in ``ending.py``.
 """
 
 from __future__ import annotations
@@ -314,14 +314,23 @@ def begin_staging(runtime: Runtime, db: Session, sess: UploadSession) -> Staged:
     return staged
 
 
-def complete_locked(runtime: Runtime, session_id: int, *, take_length: bool = False) -> None:
-    """Publish, verify and commit a full session (idempotent; caller holds the lock)."""
+def unfinished_session(runtime: Runtime, session_id: int) -> tuple[UploadSession, Staged] | None:
+    """The session and its staging, read in a short transaction of their own, for a step that
+    finishes it; None when it is completed already (finishing is idempotent). A session that can
+    take no more bytes raises :class:`UploadGone`."""
     with runtime.session() as db:
         sess = db.get_one(UploadSession, session_id)
         if sess.state == UploadState.completed.value:
-            return
+            return None
         check_writable(sess)
-        staged = staged_of(sess)
+        return sess, staged_of(sess)
+
+
+def complete_locked(runtime: Runtime, session_id: int, *, take_length: bool = False) -> None:
+    """Publish, verify and commit a full session (idempotent; caller holds the lock)."""
+    if (found := unfinished_session(runtime, session_id)) is None:
+        return
+    sess, staged = found
     size = read_staged_size(runtime, staged)
     length = size if take_length and sess.length is None else sess.length
     if length != size:

@@ -1,7 +1,7 @@
 """The byte path of the upload engine: metering, hashing, staging, publishing.
 
-Everything here runs under the upload's lock (``uploads_lock``), called by ``core/uploads/engine.py``,
-``uploads_chunks.py`` and ``uploads_url.py``; nothing here checks who is asking.
+Everything here runs under the upload's lock (``lock.py``), called by ``core/uploads/engine.py``,
+``chunks.py`` and ``by_url.py``; nothing here checks who is asking.
 
 SHA-256: hashlib objects cannot be saved, so each process keeps the running hash of the uploads
 it is writing in memory, together with the offset it covers (:data:`HASHES`). A chunk that starts

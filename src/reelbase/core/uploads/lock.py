@@ -83,6 +83,14 @@ def upload_lock(runtime: Runtime, upload_id: str, *, wait: float = 10.0) -> Iter
             yield
 
 
+def client_lock(runtime: Runtime, kind: str, *names: object) -> contextlib.AbstractContextManager[None]:
+    """The lock a client's first requests take while no upload exists yet to lock (two racing
+    first chunks must not open two uploads): named after ``kind`` and what the client names,
+    hashed, so that any text fits a lock's name."""
+    digest = hashlib.sha256(":".join(str(name) for name in names).encode()).hexdigest()[:40]
+    return upload_lock(runtime, f"{kind}-{digest}")
+
+
 def _busy() -> UploadLocked:
     return UploadLocked("another request is writing to this upload right now; retry in a moment")
 

@@ -12,7 +12,6 @@ is harmless (idempotent); a total that differs from the first chunk's is refused
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -22,23 +21,19 @@ from reelbase.core.errors import Conflict, InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads.sources import REUPLOADABLE, team_upload_limit, upload_limit, validate_filename
 from reelbase.core.uploads.engine import (
-    Actor,
-    UploadGrant,
-    UploadState,
-    UploadStatus,
     check_writable,
     complete_locked,
     create_upload,
     find_upload,
     reset_staging,
     set_length,
-    status_of,
     write_locked,
 )
+from reelbase.core.uploads.status import Actor, UploadGrant, UploadState, UploadStatus, status_of
 from reelbase.core.uploads.ending import abandon_upload
 from reelbase.core.uploads.io import OffsetMismatch, staged_of
 from reelbase.core.uploads.io import staged_size as read_staged_size
-from reelbase.core.uploads.lock import upload_lock
+from reelbase.core.uploads.lock import client_lock, upload_lock
 from reelbase.core.uploads.signed import claim_signed_upload
 from reelbase.core.videos.catalog import find_video, set_ingest_mode
 from reelbase.db.models import Team, UploadSession, Video
@@ -189,8 +184,7 @@ def _range_session(
                 db.commit()
             return sess.public_id
     assert video_ref is not None
-    lock_name = "cr-" + hashlib.sha256(f"{actor.team_id}:{video_ref}".encode()).hexdigest()[:40]
-    with upload_lock(runtime, lock_name):
+    with client_lock(runtime, "cr", actor.team_id, video_ref):
         with runtime.session() as db:
             video = find_video(db, actor, video_ref)
             sess = db.scalar(select(UploadSession).where(

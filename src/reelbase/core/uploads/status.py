@@ -1,6 +1,6 @@
 """What an upload session looks like from outside: its states, who may use it, its status.
 
-Kept apart from the engine (``uploads.py``) so that surfaces and the other upload modules can
+Kept apart from the engine (``engine.py``) so that surfaces and the other upload modules can
 name these types without pulling in the byte path.
 """
 

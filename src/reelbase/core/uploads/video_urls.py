@@ -3,7 +3,7 @@
 Some clients keep one identifier per upload and use it both to send the file and, later, to
 ask about the video (the Integros shape: ``get_url`` answers ``{"token", "url"}`` and the same
 token reads ``/videos/<token>``). :func:`create_video_upload_url` makes a new video with a signed
-upload session (``uploads_signed.create_signed_upload``) and signs ``(video token, expires_at)``;
+upload session (``signed.create_signed_upload``) and signs ``(video token, expires_at)``;
 :func:`verify_video_upload_url` turns those parameters back into an :class:`UploadGrant` for that
 session, with the same refusals as ``verify_signed_upload``: missing parameters (401), a changed
 signature or a vanished upload (403), an expired URL (403), a URL already used to complete its

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reelbase.core.runtime import Runtime
-from reelbase.db.models import MediaAsset, Video
+from reelbase.db.models import AssetKind, MediaAsset, Video
 
 
 @dataclass
@@ -33,6 +33,12 @@ class NewAsset:
     etag: str | None = None
     sha256: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def find_original(db: Session, video: Video) -> MediaAsset | None:
+    """The video's original file (what its upload stored), or None while it has none."""
+    return db.scalar(select(MediaAsset).where(MediaAsset.video_id == video.id,
+                                              MediaAsset.kind == AssetKind.original.value))
 
 
 def fresh_prefix(video: Video, family: str) -> str:

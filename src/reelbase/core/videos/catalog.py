@@ -126,13 +126,27 @@ def create_video(db: Session, principal: Principal, *, settings: Settings, **fie
     return video
 
 
-def find_video(db: Session, principal: Principal, ref: str | int) -> Video:
-    """Look a video up by numeric id, UUID or 16-hex token, within the principal's team."""
-    ref = str(ref).strip()
+def lookup_video(db: Session, ref: str, *, team_id: int | None) -> Video | None:
+    """The one lookup of a video by the name a request gives it, or None (each caller raises
+    its own NotFound, whose message its surface has always shown).
+
+    Within a team (``team_id``) a video is named by its token, UUID or numeric id. Across teams
+    (``team_id`` None: links, players, public thumbnails) only by its token, the name that is
+    meant to be handed out. ``ref`` is matched as given: callers strip, lower-case and check its
+    shape as their URLs require, so a malformed name costs no query.
+    """
+    if team_id is None:
+        return db.scalar(select(Video).where(Video.token == ref))
     cond = [Video.uuid == ref, Video.token == ref]
     if ref.isdigit() and len(ref) < 18:
         cond.append(Video.id == int(ref))
-    video = db.scalar(select(Video).where(or_(*cond), Video.team_id == principal.team_id))
+    return db.scalar(select(Video).where(or_(*cond), Video.team_id == team_id))
+
+
+def find_video(db: Session, principal: Principal, ref: str | int) -> Video:
+    """Look a video up by numeric id, UUID or 16-hex token, within the principal's team."""
+    ref = str(ref).strip()
+    video = lookup_video(db, ref, team_id=principal.team_id)
     if video is None:
         raise NotFound(f"no video {ref}")
     return video

@@ -28,12 +28,11 @@ from sqlalchemy.orm import Session
 from reelbase.core.errors import DomainError
 from reelbase.core.job_kinds import JobKind
 from reelbase.core.jobs import jobs_for_video
+from reelbase.core.videos.assets import find_original
 from reelbase.core.videos.processing import resolve_spec
 from reelbase.db.models import (
-    AssetKind,
     Job,
     JobState,
-    MediaAsset,
     Project,
     Team,
     UploadSession,
@@ -89,13 +88,8 @@ def video_refs(db: Session, video: Video) -> VideoRefs:
                      user=uuid_of(User, video.user_id), team=uuid_of(Team, video.team_id) or "")
 
 
-def _original(db: Session, video: Video) -> MediaAsset | None:
-    return db.scalar(select(MediaAsset).where(MediaAsset.video_id == video.id,
-                                              MediaAsset.kind == AssetKind.original.value))
-
-
 def upload_stage(db: Session, video: Video) -> UploadStage:
-    original = _original(db, video)
+    original = find_original(db, video)
     sess = db.scalar(select(UploadSession).where(UploadSession.video_id == video.id)
                      .order_by(UploadSession.id.desc()))
     container = (video.media_info or {}).get("format_long_name")
