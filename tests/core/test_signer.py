@@ -176,3 +176,29 @@ def test_signer_parse_hex_takes_other_lengths_for_vendor_digests() -> None:
     assert signer.parse_hex("AB" * 20, length=40) == "ab" * 20  # a SHA-1 HMAC
     with pytest.raises(signer.SignatureMalformed):
         signer.parse_hex("ab" * 20)
+
+
+class _Refused(Forbidden):
+    code = "test_refused"
+
+
+class _Late(Forbidden):
+    code = "test_late"
+
+
+_REFUSALS = signer.Refusals(_Refused, malformed="bad shape", mismatch="not ours",
+                            expired="gone since {expired_at}", expired_error=_Late)
+
+
+def test_signer_check_answers_each_refusal_in_the_callers_words() -> None:
+    good = _good()
+    assert signer.check(SECRET, Purpose.PLAYBACK, UUID, expires=LATER, signature=good, refusals=_REFUSALS,
+                        now=NOW) == LATER
+    with pytest.raises(_Refused, match="^bad shape$"):
+        signer.check(SECRET, Purpose.PLAYBACK, UUID, expires="¹", signature=good, refusals=_REFUSALS, now=NOW)
+    with pytest.raises(_Refused, match="^not ours$"):
+        signer.check(SECRET, Purpose.VIEW_TOKEN, UUID, expires=LATER, signature=good, refusals=_REFUSALS, now=NOW)
+    with pytest.raises(_Late) as late:
+        signer.check(SECRET, Purpose.PLAYBACK, UUID, expires=LATER, signature=good, refusals=_REFUSALS,
+                     now=LATER + 1)
+    assert late.value.message == "gone since 2027-01-15 08:10:00 UTC"  # LATER, as a UTC time

@@ -10,7 +10,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from reelbase.core.videos.assets import NewAsset, find_original, fresh_prefix, prune_family, replace_assets
+from reelbase.core.videos.assets import NewAsset, fresh_prefix, prune_family, replace_assets
 from reelbase.core.videos.conversions import lock_video
 from reelbase.core.job_kinds import IngestPayload, JobKind, TranscodePayload
 from reelbase.core.jobs import enqueue_job
@@ -47,12 +47,10 @@ def _set_video(ctx: JobContext, **values: Any) -> Video | None:
 def ingest(ctx: JobContext, payload: IngestPayload) -> dict[str, Any] | None:
     rt = ctx.runtime
     with rt.session() as db:
-        video = db.get(Video, ctx.video_id)
-        if video is None:
-            return None  # deleted meanwhile: nothing to do
-        original = find_original(db, video)
-        if original is None:
-            raise RuntimeError("video has no original to ingest")
+        found = ctx.video_and_original(db, missing="video has no original to ingest")
+        if found is None:
+            return None
+        video, original = found
         move_video(db, video, Step.ingest_started)
         db.commit()
         key, video_uuid, token, options = original.storage_key, video.uuid, video.token, dict(video.options)

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.job_kinds import JobPayload, decode_payload, payload_type_for
 from reelbase.core.runtime import Runtime
+from reelbase.core.videos.assets import find_original
 from reelbase.core.videos.state import advance_progress
-from reelbase.db.models import Job, Video, utcnow
+from reelbase.db.models import Job, MediaAsset, Video, utcnow
 
 P = TypeVar("P", bound=JobPayload)
 Handler = Callable[["JobContext", P], dict[str, Any] | None]
@@ -110,6 +111,18 @@ class JobContext:
             if on_lost is not None:
                 on_lost()
             raise LostLease(f"job {self.job_id} attempt {self.attempt} lost its lease")
+
+    def video_and_original(self, db: Session, *, missing: str) -> tuple[Video, MediaAsset] | None:
+        """The job's video and its stored original, read as the job starts; None when the video
+        was deleted meanwhile (its job then has nothing to do, and ends quietly). A video without
+        an original cannot be worked on: RuntimeError(``missing``)."""
+        video = db.get(Video, self.video_id)
+        if video is None:
+            return None
+        original = find_original(db, video)
+        if original is None:
+            raise RuntimeError(missing)
+        return video, original
 
     def video_for_results(self, db: Session, *, discard: Callable[[], object]) -> Video | None:
         """The job's video, re-read in the transaction that will attach what the job stored

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from reelbase.core.mediatypes import content_type_for
-from reelbase.core.videos.assets import NewAsset, find_original, fresh_prefix, prune_family, replace_assets
+from reelbase.core.videos.assets import NewAsset, fresh_prefix, prune_family, replace_assets
 from reelbase.core.job_kinds import JobKind, TranscodePayload
 from reelbase.core.videos.state import INGEST_SHARE, Step, move_video
 from reelbase.db.models import AssetKind, MediaAsset, Video
@@ -27,12 +27,13 @@ from reelbase.media.ladder import plan_ladder, transcode_ladder
 def transcode(ctx: JobContext, ladder: TranscodePayload) -> dict[str, Any] | None:
     rt = ctx.runtime
     with rt.session() as db:
-        video = db.get(Video, ctx.video_id)
-        if video is None:
+        not_ingested = "video must be ingested before it is transcoded"
+        found = ctx.video_and_original(db, missing=not_ingested)
+        if found is None:
             return None
-        original = find_original(db, video)
-        if original is None or not video.media_info:
-            raise RuntimeError("video must be ingested before it is transcoded")
+        video, original = found
+        if not video.media_info:
+            raise RuntimeError(not_ingested)
         key, info, video_uuid = original.storage_key, dict(video.media_info), video.uuid
         prefix = fresh_prefix(video, "ladder")
         move_video(db, video, Step.transcode_started)

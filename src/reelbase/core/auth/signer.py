@@ -27,13 +27,15 @@ and translate these refusals into their own errors and messages.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import re
 import time
+from dataclasses import dataclass
 from enum import StrEnum
 
-from reelbase.core.errors import Forbidden
+from reelbase.core.errors import DomainError, Forbidden
 
 SIGNATURE_HEX = 64  # an HMAC-SHA256 in hex
 # The last second a datetime can hold (9999-12-31 23:59:59 UTC): every accepted expiry can be
@@ -168,3 +170,32 @@ def verify(
     if when <= (time.time() if now is None else now):
         raise SignatureExpired("the signature has expired", expires=when)
     return when
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """How one caller words each refusal, in its own error classes: its clients know those codes
+    and messages, not the signer's. ``expired`` may name ``{expired_at}`` (a UTC time)."""
+
+    error: type[DomainError]
+    malformed: str
+    mismatch: str
+    expired: str
+    expired_error: type[DomainError] | None = None
+
+
+def check(
+    server_secret: str, purpose: Purpose, subject: object, *, expires: object, signature: object,
+    refusals: Refusals, now: float | None = None,
+) -> int:
+    """:func:`verify`, with each refusal raised as the caller's own error (see :class:`Refusals`)."""
+    try:
+        return verify(server_secret, purpose, subject, expires=expires, signature=signature, now=now)
+    except SignatureMalformed:
+        raise refusals.error(refusals.malformed) from None
+    except SignatureMismatch:
+        raise refusals.error(refusals.mismatch) from None
+    except SignatureExpired as exc:
+        when = dt.datetime.fromtimestamp(exc.expires, dt.UTC)
+        message = refusals.expired.format(expired_at=f"{when:%Y-%m-%d %H:%M:%S} UTC")
+        raise (refusals.expired_error or refusals.error)(message) from None

@@ -35,6 +35,12 @@ class PlaybackDenied(Forbidden):
     code = "playback_denied"
 
 
+_STREAM_REFUSALS = signer.Refusals(
+    PlaybackDenied, malformed="this stream URL is malformed",
+    mismatch="this stream URL's signature does not match",
+    expired="this stream URL expired; ask for the file's information again")
+
+
 @dataclass(frozen=True)
 class StreamFile:
     """One playable file of a video: ``kind`` rendition (mp4/webm) or manifest (hls/dash)."""
@@ -71,14 +77,8 @@ def signed_prefix(server_secret: str, video_uuid: str, now: float | None = None)
 
 def verify_playback(db: Session, *, code: str, expires: str, signature: str, server_secret: str) -> Video:
     video = find_public_video(db, code)
-    try:
-        signer.verify(server_secret, signer.Purpose.PLAYBACK, video.uuid, expires=expires, signature=signature)
-    except signer.SignatureMalformed:
-        raise PlaybackDenied("this stream URL is malformed") from None
-    except signer.SignatureMismatch:
-        raise PlaybackDenied("this stream URL's signature does not match") from None
-    except signer.SignatureExpired:
-        raise PlaybackDenied("this stream URL expired; ask for the file's information again") from None
+    signer.check(server_secret, signer.Purpose.PLAYBACK, video.uuid, expires=expires, signature=signature,
+                 refusals=_STREAM_REFUSALS)
     return video
 
 

@@ -39,6 +39,12 @@ class ViewTokenRefused(Forbidden):
     code = "view_token_refused"
 
 
+_VIEW_TOKEN_REFUSALS = signer.Refusals(
+    ViewTokenRefused, malformed="this link's playback token is malformed",
+    mismatch="this link's playback token is not valid for this video",
+    expired="this link's playback token expired; ask the video's owner for a new link")
+
+
 def find_player_video(db: Session, ref: str) -> Video:
     """The video a page URL names by code or UUID, whatever its team (callers check access)."""
     ref = (ref or "").strip().lower()
@@ -58,15 +64,8 @@ def sign_view_token(server_secret: str, video_uuid: str, expires: int) -> str:
 def check_view_token(server_secret: str, video: Video, token: str, *, now: float | None = None) -> None:
     """Raise :class:`ViewTokenRefused` unless ``token`` is a current view token of ``video``."""
     expires, _, signature = (token or "").strip().partition(".")
-    try:
-        signer.verify(server_secret, signer.Purpose.VIEW_TOKEN, video.uuid, expires=expires, signature=signature,
-                      now=now)
-    except signer.SignatureMalformed:
-        raise ViewTokenRefused("this link's playback token is malformed") from None
-    except signer.SignatureMismatch:
-        raise ViewTokenRefused("this link's playback token is not valid for this video") from None
-    except signer.SignatureExpired:
-        raise ViewTokenRefused("this link's playback token expired; ask the video's owner for a new link") from None
+    signer.check(server_secret, signer.Purpose.VIEW_TOKEN, video.uuid, expires=expires, signature=signature,
+                 refusals=_VIEW_TOKEN_REFUSALS, now=now)
 
 
 def is_team_member(db: Session, *, user_id: int, team_id: int) -> bool:

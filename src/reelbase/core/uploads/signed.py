@@ -56,6 +56,12 @@ class UploadUrlUsed(Forbidden):
     code = "upload_url_used"
 
 
+_UPLOAD_URL_REFUSALS = signer.Refusals(
+    SignatureInvalid, malformed="the upload URL's parameters are malformed (was it changed?)",
+    mismatch="the upload URL's signature does not match (was it changed?)",
+    expired="this upload URL expired at {expired_at}; ask for a new one", expired_error=UploadUrlExpired)
+
+
 @dataclass(frozen=True)
 class SignedUpload:
     token: str
@@ -104,17 +110,8 @@ def verify_signed_upload(
     """The grant a signed URL's parameters prove, or the reason they prove nothing."""
     if not token or not sign or expires_at in (None, ""):
         raise Unauthenticated("this upload URL lacks its token, expires_at or sign parameter")
-    try:
-        signer.verify(runtime.secret_key, signer.Purpose.UPLOAD_URL, token, expires=expires_at, signature=sign,
-                      now=now)
-    except signer.SignatureMalformed:
-        raise SignatureInvalid("the upload URL's parameters are malformed (was it changed?)") from None
-    except signer.SignatureMismatch:
-        raise SignatureInvalid("the upload URL's signature does not match (was it changed?)") from None
-    except signer.SignatureExpired as exc:
-        when = dt.datetime.fromtimestamp(exc.expires, dt.UTC)
-        raise UploadUrlExpired(
-            f"this upload URL expired at {when:%Y-%m-%d %H:%M:%S} UTC; ask for a new one") from None
+    signer.check(runtime.secret_key, signer.Purpose.UPLOAD_URL, token, expires=expires_at, signature=sign,
+                 refusals=_UPLOAD_URL_REFUSALS, now=now)
     with runtime.session() as db:
         state = db.scalar(select(UploadSession.state).where(UploadSession.public_id == token))
     if state == UploadState.completed.value:

@@ -35,6 +35,12 @@ from reelbase.db.models import UploadSession, Video
 VIDEO_TOKEN_CHARS = frozenset("0123456789abcdef")
 
 
+_VIDEO_URL_REFUSALS = signer.Refusals(
+    SignatureInvalid, malformed="the upload URL's parameters are malformed (was it changed?)",
+    mismatch="the upload URL's signature does not match (was it changed?)",
+    expired="this upload URL has expired; ask for a new one", expired_error=UploadUrlExpired)
+
+
 @dataclass(frozen=True)
 class VideoUploadUrl:
     token: str  # the video's public token
@@ -77,18 +83,10 @@ def verify_video_upload_url(
     """The grant for the video's signed upload session, or the reason the parameters prove nothing."""
     if not token or not sign or expires_at in (None, ""):
         raise Unauthenticated("this upload URL lacks its token, expires_at or sign parameter")
-    malformed = SignatureInvalid("the upload URL's parameters are malformed (was it changed?)")
     if not set(token) <= VIDEO_TOKEN_CHARS:
-        raise malformed
-    try:
-        signer.verify(runtime.secret_key, signer.Purpose.VIDEO_UPLOAD_URL, token, expires=expires_at,
-                      signature=sign, now=now)
-    except signer.SignatureMalformed:
-        raise malformed from None
-    except signer.SignatureMismatch:
-        raise SignatureInvalid("the upload URL's signature does not match (was it changed?)") from None
-    except signer.SignatureExpired:
-        raise UploadUrlExpired("this upload URL has expired; ask for a new one") from None
+        raise SignatureInvalid(_VIDEO_URL_REFUSALS.malformed)
+    signer.check(runtime.secret_key, signer.Purpose.VIDEO_UPLOAD_URL, token, expires=expires_at, signature=sign,
+                 refusals=_VIDEO_URL_REFUSALS, now=now)
     with runtime.session() as db:
         row = db.execute(
             select(UploadSession.public_id, UploadSession.state)
