@@ -1,13 +1,13 @@
 """A password user's own account: what they may read about it and change themselves.
 
 * :func:`account_view` gathers the user, the team they act in, their other teams, their token
-  signing key (``core.tokens``) and their request-signature secret, for a surface to render.
+  signing key (``core.auth.jwt_tokens``) and their request-signature secret, for a surface to render.
 * :func:`update_password` sets a new password (same rules as at creation).
 * :func:`rotate_signature_secret` makes a new shared secret for signing API requests. Like API
   key secrets it is derived from the server secret and a stored salt, never stored itself; its row
   lives in ``api_keys`` with ``key_type = "request_signing"`` and does not authenticate as an API
   key. Rotating revokes the previous one.
-* :func:`log_in` checks a password and issues a login token (``core.tokens``) for a team.
+* :func:`log_in` checks a password and issues a login token (``core.auth.jwt_tokens``) for a team.
 * :func:`select_team` resolves the team a user asks to act in (team switching), and
   :func:`add_member` puts a user in a further team.
 

@@ -1,6 +1,6 @@
 """Recording API and Uploading API: ``POST /v1/token/record`` and ``POST /v1/token/upload``.
 
-Each returns a one-time token (``core.upload_tokens``) for one video whose settings are chosen
+Each returns a one-time token (``core.uploads.page_tokens``) for one video whose settings are chosen
 here: ``video_title``, ``video_set_public``, ``collection`` (a folder, created if missing) and
 ``video_endpoint`` (called with the ilos webhook body once the video is processed). The
 recorder's behaviour options are kept with the token for the recorder page.

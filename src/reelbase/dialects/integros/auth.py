@@ -1,7 +1,7 @@
 """Integros authentication: the API key's secret as the ``access_key`` parameter (query string,
 or a form field of a POST), or the header ``Authorization: Token token="<secret>"``.
 
-The check itself is the core's (``core.accounts.authenticate_api_key``); this module only finds the
+The check itself is the core's (``core.auth.accounts.authenticate_api_key``); this module only finds the
 secret in the request. A missing key and a wrong one are both 401 (``errors.py`` shapes the body).
 """
 

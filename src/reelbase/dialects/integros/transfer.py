@@ -9,7 +9,7 @@ and ``get_url`` (``/upload``) point. Both paths take either protocol:
   or a raw body with the signed parameters in the query.
 
 The signed parameters (``token`` is the video's token) are checked by the core
-(``core.video_upload_urls``); chunks and files go through the upload engine. Chunk failures use
+(``core.uploads.video_urls``); chunks and files go through the upload engine. Chunk failures use
 the statuses ResumableJS understands (``errors.RESUMABLE_STATUS``).
 """
 

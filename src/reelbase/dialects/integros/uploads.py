@@ -4,7 +4,7 @@ server fetches the file).
 
 Every token handed out is the new video's public token, so the same token reads the video
 (``/v1/videos/<token>.json``). The URLs are signed upload URLs of the core
-(``core.video_upload_urls``) pointing at ``transfer.py``; both ``/upload_chunk`` and ``/upload``
+(``core.uploads.video_urls``) pointing at ``transfer.py``; both ``/upload_chunk`` and ``/upload``
 take ResumableJS chunks as well as a whole file.
 """
 

@@ -1,8 +1,8 @@
 """Pixop authentication: HTTP Basic (email/password) to obtain a JWT, ``Authorization: Bearer
 <JWT>`` everywhere else; a few account endpoints take either.
 
-The checks themselves are core operations (``core.accounts.verify_password`` with argon2,
-``core.tokens.authenticate_token``); this module only reads the header and names the failure:
+The checks themselves are core operations (``core.auth.accounts.verify_password`` with argon2,
+``core.auth.jwt_tokens.authenticate_token``); this module only reads the header and names the failure:
 no Bearer token is NoJWTTokenFoundException, and an unexpected failure while authenticating is
 Pixop's AuthException (500).
 """

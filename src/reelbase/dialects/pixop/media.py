@@ -2,7 +2,7 @@
 (full or light ingestion), download the original or the processed file (GET/HEAD, Range,
 ETag / If-None-Match, Content-Disposition).
 
-Uploads stream through the core upload engine (``core.uploads_single.receive_source``) in
+Uploads stream through the core upload engine (``core.uploads.single.receive_source``) in
 constant memory; light ingestion is the video option ``ingest=light`` (metadata only: no
 thumbnails, web video or quality assessment), chosen before the bytes are received.
 """

@@ -1,7 +1,7 @@
 """Pixop's video representation (``GET /videos/v1/video/{id}``), its list item and its progress
 bodies, mapped from what the core stores:
 
-* ``upload`` from the upload stage (``core.video_status.upload_stage``);
+* ``upload`` from the upload stage (``core.videos.status.upload_stage``);
 * ``ingestion.metadata`` from ``video.media_info`` (the ffprobe result kept at ingest), the
   heuristic scanning from its ``interlace_detection`` (ffmpeg idet);
 * ``ingestion.qualityAssessment`` from ``video.quality``: the no-reference metrics of an upload
@@ -9,7 +9,7 @@ bodies, mapped from what the core stores:
   video, its full-reference scores against the source (PSNR dB, SSIM, VMAF) as metrics with no
   subjective score;
 * ``processing.processingParameters`` from the request resolved against its source
-  (``core.video_status.processing_spec``), so defaults show as what was actually chosen;
+  (``core.videos.status.processing_spec``), so defaults show as what was actually chosen;
 * ``attributes`` are the video's free-form metadata (``template_fields``).
 
 Statuses are NOT_STARTED, QUEUED, IN_PROGRESS, DONE, FAILED (NOT_APPLICABLE: processing of an

@@ -1,6 +1,6 @@
 """SpareVideos authentication: every API request carries ``token=<signature>`` (query string or
 POST body), the signed array of the document's PHP example. Verification is the core's
-(``core.signed_requests``); this module only finds the token and the request's inputs.
+(``core.auth.signed_requests``); this module only finds the token and the request's inputs.
 
 Inputs of an operation (``file_code``, ``thumbnail``, ``codes``, ``convert_*``) are read from the
 signed array first, as the document puts them there, and else from the request's own parameters.

@@ -3,7 +3,7 @@
 ``/api/v1/upload/conversion/initiate`` (step 3).
 
 Step 1 makes the video (conversion deferred until step 3, as the document asks) and a signed
-upload session (``core.uploads_signed``); ``ref`` is that session's id. The upload ``token`` is a
+upload session (``core.uploads.signed``); ``ref`` is that session's id. The upload ``token`` is a
 signed array like the client's own (``method: upload, action: upload``, signed with the same
 key's secret) that carries the session's signed-URL parameters and the file code, so the upload
 server needs nothing else.

@@ -1,7 +1,7 @@
 """VALT authentication: ``access_token=<token>`` in the query string of every request.
 
 The token is either an API key secret (``reelbase keys create``) or the ``access_token`` that
-``POST /api/v3/login`` hands a password user (a core login token, ``core.tokens``). No token is
+``POST /api/v3/login`` hands a password user (a core login token, ``core.auth.jwt_tokens``). No token is
 401 "No API token provided"; a token that is neither is 401 "Bad credentials.". The checks are
 core operations; this module only reads the parameter and names the failure.
 """

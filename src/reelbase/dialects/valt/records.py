@@ -2,9 +2,9 @@
 file) and the upload of that video's file, whole or in Content-Range chunks, raw or as
 multipart/form-data; plus the download URL the upload answers with.
 
-A record is a core recording (``core.recordings``: a project holding its videos). An upload,
+A record is a core recording (``core.videos.recordings``: a project holding its videos). An upload,
 with the record fields a multipart body carries, is one core call
-(``core.recordings.receive_recording_file``) written through the upload engine: ends are inclusive
+(``core.videos.recordings.receive_recording_file``) written through the upload engine: ends are inclusive
 (``bytes 0-99/100``) and an end equal to the total (the document's own example,
 ``bytes 0-316620/316620``) is read as the last byte; a chunk that starts past the stored bytes is
 refused with 409 and the current offset; a repeated chunk changes nothing.
