@@ -46,10 +46,12 @@ class Site:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     root = tmp_path_factory.mktemp("player")
-    clip, short, text = root / "six.mp4", root / "two.mp4", root / "notes.mp4"
+    clip, short, text = root / "six.mp4", root / "ten.mp4", root / "notes.mp4"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=s=854x480:r=30:d=6", "-f", "lavfi", "-i", "sine=f=440:d=6",
            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest", str(clip))
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360:r=25:d=2", "-c:v", "libx264", "-preset", "ultrafast",
+    # Ten seconds, so that processing outlasts the processing page's 2 s poll and the page can be
+    # seen showing a stage before it turns into the player (a 2 s clip is often ready between polls).
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=s=640x360:r=25:d=10", "-c:v", "libx264", "-preset", "ultrafast",
            "-pix_fmt", "yuv420p", str(short))
     text.write_text("these are my notes, not a video\n" * 20)
     with pipeline_server(root / "server") as live:
@@ -217,7 +219,7 @@ def test_processing_page_refreshes_into_the_player_of_an_mp4_only_video(
     text = page.inner_text("#player")
     assert "still being processed" in text and "Waiting for the upload" in text
     with site.short_clip.open("rb") as fh:
-        r = site.api.put(f"/api/v1/videos/{video['id']}/source", params={"filename": "two.mp4"}, content=fh.read())
+        r = site.api.put(f"/api/v1/videos/{video['id']}/source", params={"filename": "ten.mp4"}, content=fh.read())
     assert r.status_code == 200, r.text
     # The page polls every 2 s: it shows the stages as they come, then reloads into the player.
     page.wait_for_function("() => ['uploaded', 'ingesting', 'transcoding'].includes("
