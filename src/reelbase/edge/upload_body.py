@@ -16,6 +16,7 @@ from fastapi import Request
 
 from reelbase.edge.multipart import MultipartFile
 from reelbase.edge.streams import batched, pull_from_loop
+from reelbase.core.numbers import is_decimal
 
 FILENAME_KEYS = ("filename",)
 
@@ -29,7 +30,7 @@ def request_chunks(request: Request) -> Iterator[bytes]:
 def declared_length(request: Request) -> int | None:
     """The request's Content-Length, None when absent or not a plain number."""
     value = request.headers.get("content-length")
-    return int(value) if value and value.isdigit() else None
+    return int(value) if is_decimal(value) else None
 
 
 class UploadBody:

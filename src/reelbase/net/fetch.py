@@ -342,7 +342,7 @@ def _body(response: httpx.Response, target: _Target, encoding: str, policy: Fetc
 
 def _content_length(response: httpx.Response) -> int | None:
     value = response.headers.get("content-length")
-    if value is None or not value.strip().isdigit():
+    if value is None or not (value.strip().isascii() and value.strip().isdigit()):
         return None
     return int(value.strip())
 

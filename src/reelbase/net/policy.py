@@ -65,7 +65,7 @@ def _split_entry(entry: str) -> tuple[str, int | None]:
         host = text  # a name, an IPv4 address or a bare IPv6 address
     port: int | None = None
     if port_text is not None:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
             raise ValueError(f"bad allow-list entry {entry!r}: port must be 1-65535")
         port = int(port_text)
     try:

@@ -36,6 +36,7 @@ from reelbase.media import processing_spec as spec
 from reelbase.web.auth import SessionRequired
 from reelbase.web.formats import fmt_duration, fmt_rate, fmt_size
 from reelbase.web.render import message, render
+from reelbase.core.numbers import is_decimal
 
 router = APIRouter(include_in_schema=False)
 
@@ -52,7 +53,7 @@ def thumbnail_path(video: dict[str, Any], height: int = 260) -> str | None:
     for asset in video.get("thumbnails", []):
         if asset["kind"] == "thumbnail" and asset["default"]:
             index = asset["label"].rsplit("_", 1)[-1]
-            if index.isdigit():
+            if is_decimal(index):
                 return f"/api/v1/videos/{video['id']}/thumbnails/{int(index)}.jpg?height={height}"
     return None
 

@@ -29,6 +29,7 @@ from reelbase.edge.deps import get_runtime
 from reelbase.edge.links import API_PREFIX
 from reelbase.edge.upload_body import UploadBody
 from reelbase.web.render import json_error, message, render
+from reelbase.core.numbers import is_decimal
 
 router = APIRouter(include_in_schema=False)
 
@@ -47,7 +48,7 @@ def token_error(request: Request, exc: DomainError) -> Response:
 def chunk_size(request: Request) -> int:
     """tus chunk size: 5 MiB, or ``?chunkSize=<bytes>`` kept within 64 KiB–64 MiB."""
     given = request.query_params.get("chunkSize", "")
-    if not given.isdigit() or len(given) > 12:
+    if not is_decimal(given) or len(given) > 12:
         return DEFAULT_CHUNK
     return min(MAX_CHUNK, max(MIN_CHUNK, int(given)))
 

@@ -37,6 +37,7 @@ from reelbase.core.uploads.lock import client_lock, upload_lock
 from reelbase.core.uploads.signed import claim_signed_upload
 from reelbase.core.videos.catalog import find_video, set_ingest_mode
 from reelbase.db.models import Team, UploadSession, Video
+from reelbase.core.numbers import ascii_digits
 
 
 def receive_source(
@@ -116,7 +117,7 @@ def parse_content_range(value: str) -> tuple[int, int, int]:
         raise InvalidInput("Content-Range must look like 'bytes START-END/TOTAL'", field="Content-Range")
     span, _, total_s = spec.strip().partition("/")
     start_s, _, end_s = span.partition("-")
-    if not (start_s.isdigit() and end_s.isdigit() and total_s.isdigit()):
+    if not (ascii_digits(start_s) and ascii_digits(end_s) and ascii_digits(total_s)):
         raise InvalidInput("Content-Range numbers must be non-negative integers (and the total known)",
                            field="Content-Range")
     if max(len(start_s), len(end_s), len(total_s)) > 18:

@@ -22,6 +22,7 @@ from reelbase.core.videos.state import REUPLOADABLE
 from reelbase.db.models import MediaAsset, Video, VideoState
 from reelbase.settings import Settings
 from reelbase.storage.base import BlobStore
+from reelbase.core.numbers import is_decimal, page_offset
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 30
@@ -138,7 +139,7 @@ def lookup_video(db: Session, ref: str, *, team_id: int | None) -> Video | None:
     if team_id is None:
         return db.scalar(select(Video).where(Video.token == ref))
     cond = [Video.uuid == ref, Video.token == ref]
-    if ref.isdigit() and len(ref) < 18:
+    if is_decimal(ref):
         cond.append(Video.id == int(ref))
     return db.scalar(select(Video).where(or_(*cond), Video.team_id == team_id))
 
@@ -189,11 +190,9 @@ def list_videos(
             )
         )
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(
-        query.order_by(Video.created_at.desc(), Video.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    offset = page_offset(page, per_page, total)
+    rows = [] if offset is None else db.scalars(
+        query.order_by(Video.created_at.desc(), Video.id.desc()).offset(offset).limit(per_page))
     return VideoPage(items=list(rows), total=total, page=page, per_page=per_page)
 
 
@@ -299,8 +298,9 @@ def list_video_codes(db: Session, principal: Principal, *, page: int, per_page: 
         raise InvalidInput(f"per_page must be between 1 and {MAX_CODES_PER_PAGE}", field="per_page")
     where = Video.team_id == principal.team_id
     total = db.scalar(select(func.count()).select_from(Video).where(where)) or 0
-    rows = db.scalars(select(Video.token).where(where).order_by(Video.created_at, Video.id)
-                      .offset((page - 1) * per_page).limit(per_page))
+    offset = page_offset(page, per_page, total)
+    rows = [] if offset is None else db.scalars(
+        select(Video.token).where(where).order_by(Video.created_at, Video.id).offset(offset).limit(per_page))
     return list(rows), total
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound
 from reelbase.db.models import Project, Video, utcnow
+from reelbase.core.numbers import is_decimal, page_offset
 
 
 def _check_name(name: Any) -> str:
@@ -41,7 +42,7 @@ def create_project(db: Session, principal: Principal, *, name: str, description:
 def get_project(db: Session, principal: Principal, ref: str | int) -> Project:
     ref = str(ref).strip()
     cond = [Project.uuid == ref]
-    if ref.isdigit() and len(ref) < 18:
+    if is_decimal(ref):
         cond.append(Project.id == int(ref))
     project = db.scalar(select(Project).where(or_(*cond), Project.team_id == principal.team_id))
     if project is None:
@@ -56,11 +57,9 @@ def list_projects(
         raise InvalidInput("page must be ≥ 1 and per_page between 1 and 100", field="per_page")
     query = select(Project).where(Project.team_id == principal.team_id)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = db.scalars(
-        query.order_by(Project.created_at.desc(), Project.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    offset = page_offset(page, per_page, total)
+    rows = [] if offset is None else db.scalars(
+        query.order_by(Project.created_at.desc(), Project.id.desc()).offset(offset).limit(per_page))
     return list(rows), total
 
 

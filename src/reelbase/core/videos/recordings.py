@@ -23,6 +23,7 @@ from reelbase.core.uploads.single import receive_range, receive_source
 from reelbase.core.videos.catalog import add_video, change_video, find_video
 from reelbase.db.models import Project, Video
 from reelbase.settings import Settings
+from reelbase.core.numbers import is_decimal
 
 MAX_SHARES = 1000
 
@@ -54,7 +55,7 @@ def _check_ids(values: Any, *, field: str) -> list[int | str]:
         if isinstance(value, bool) or not isinstance(value, int | str) or (isinstance(value, str) and (
                 not value.strip() or len(value) > 100)):
             raise InvalidInput(f"{field} holds an id that is not a number or a short string", field=field)
-        out.append(int(value) if isinstance(value, str) and value.strip().isdigit() else value)
+        out.append(int(value) if isinstance(value, str) and is_decimal(value.strip()) else value)
     return out
 
 

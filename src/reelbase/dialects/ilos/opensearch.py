@@ -26,6 +26,7 @@ from reelbase.core.videos import MAX_PER_PAGE, list_videos
 from reelbase.dialects.ilos import params as p
 from reelbase.dialects.ilos import urls
 from reelbase.dialects.ilos.errors import IlosError
+from reelbase.core.numbers import is_decimal
 
 router = APIRouter(tags=["opensearch"])
 
@@ -42,7 +43,7 @@ def _int(params: dict[str, Any], name: str, default: int, low: int, high: int) -
     value = p.text(params, name, limit=12)
     if value in (None, ""):
         return default
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not is_decimal(value) or not low <= int(value) <= high:
         raise IlosError(400, f"{name} must be a whole number between {low} and {high}")
     return int(value)
 

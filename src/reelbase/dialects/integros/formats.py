@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse, Response
 
 from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
+from reelbase.core.numbers import is_decimal
 
 PREFIX = "/compat/integros"
 SUFFIXES = ("", ".json", ".js")
@@ -74,7 +75,7 @@ def int_param(value: Any, name: str, *, default: int | None = None, low: int = 0
     text = str(value).strip() if value is not None else ""
     if not text or text in ("null", "false"):
         return default
-    if not text.isdigit() or len(text) > 18 or int(text) < low:
+    if not is_decimal(text) or int(text) < low:
         raise InvalidInput(f"{name} must be an integer of at least {low}, not {text[:40]!r}", field=name)
     return int(text)
 
@@ -100,7 +101,7 @@ def _entries(value: Any) -> list[Any]:
     if isinstance(value, dict) and "files" in value:
         value = value["files"]
     if isinstance(value, dict):  # Rails' hash of hashes {"0": {...}, "1": {...}}
-        value = [value[k] for k in sorted(value, key=lambda k: (not str(k).isdigit(), int(k) if str(k).isdigit()
+        value = [value[k] for k in sorted(value, key=lambda k: (not is_decimal(str(k)), int(k) if is_decimal(str(k))
                                                                     else 0, str(k)))]
     if not isinstance(value, list):
         raise InvalidInput("files must be an array of {id, name, size}", field="files")

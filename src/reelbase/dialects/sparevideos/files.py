@@ -16,6 +16,7 @@ from reelbase.dialects.sparevideos.auth import claim, request_params, verify
 from reelbase.dialects.sparevideos.errors import GENERIC, NOT_FOUND, SpareError
 from reelbase.dialects.sparevideos.links import api_url, file_info
 from reelbase.edge.deps import get_runtime
+from reelbase.core.numbers import is_decimal
 
 router = APIRouter(prefix="/api/v1/me")
 CODES_PER_PAGE = 2000
@@ -75,7 +76,7 @@ async def me_files(request: Request) -> dict[str, Any]:
         return await _delete(request, params)
     signed = await verify(request, params, method="files", action="get")
     page_text = str(params.get("page") or signed.claims.get("page") or "1")
-    if not page_text.isdigit() or not 1 <= int(page_text) <= 10**9:
+    if not is_decimal(page_text) or not 1 <= int(page_text) <= 10**9:
         raise SpareError(GENERIC, "page must be a positive number", 400)
     page = int(page_text)
     runtime = get_runtime(request)

@@ -17,6 +17,7 @@ from reelbase.dialects.sparevideos.files import parse_thumbnail_name
 from reelbase.dialects.sparevideos.links import thumbnail_list
 from reelbase.edge.deps import DbDep, RuntimeDep
 from reelbase.edge.files import file_response
+from reelbase.core.numbers import is_decimal
 
 router = APIRouter()
 CACHE = "public, max-age=3600"
@@ -39,7 +40,7 @@ def exact_thumbnail(code: str, name: str, request: Request, db: DbDep, runtime: 
 @router.head("/thumbnail/{code}/{size}/{name}", include_in_schema=False)
 @router.get("/thumbnail/{code}/{size}/{name}", summary="The default (default.jpg) or a named thumbnail at a height")
 def sized_thumbnail(code: str, size: str, name: str, request: Request, db: DbDep, runtime: RuntimeDep) -> Response:
-    if not size.isdigit() or len(size) > 5:
+    if not is_decimal(size) or len(size) > 5:
         raise SpareError(NOT_FOUND, "the size must be a number of pixels, e.g. /300/default.jpg")
     video = core_playback.find_public_video(db, code)
     index = None if name == "default.jpg" else parse_thumbnail_name(video.token, name)[1]

@@ -14,6 +14,7 @@ from reelbase.core.errors import InvalidInput
 from reelbase.core.runtime import Runtime
 from reelbase.core.uploads import Actor, verify_signed_upload
 from reelbase.edge.deps import authenticate_request, get_runtime
+from reelbase.core.numbers import is_decimal
 
 SIGNED_PARAMS = ("token", "expires_at", "sign")
 
@@ -45,6 +46,6 @@ def header_int(request: Request, name: str) -> int | None:
     if value is None:
         return None
     value = value.strip()
-    if not value.isdigit() or len(value) > 18:
+    if not is_decimal(value):
         raise InvalidInput(f"{name} must be a non-negative integer below 10^18, not {value[:40]!r}", field=name)
     return int(value)

@@ -32,6 +32,7 @@ from reelbase.core.uploads import Actor, ChunkPlan, UploadGrant, has_chunk, open
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import UploadPublic, error_response, upload_json
 from reelbase.uploads.protocols.common import resolve_actor_sync
+from reelbase.core.numbers import is_decimal
 
 router = APIRouter(prefix="/uploads", tags=["uploads: ResumableJS"])
 _STATUS_FOR_RESUMABLE = {422: 400, 413: 400, 410: 404, 423: 503}
@@ -59,7 +60,7 @@ def _int(params: Mapping[str, str], name: str, *, required: bool = True) -> int 
         if required:
             raise InvalidInput(f"{name} is missing", field=name)
         return None
-    if not value.isdigit() or len(value) > 18:
+    if not is_decimal(value):
         raise InvalidInput(f"{name} must be a non-negative integer, not {value[:40]!r}", field=name)
     return int(value)
 
