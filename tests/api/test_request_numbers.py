@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from reelbase.core.numbers import as_id, ascii_digits, is_decimal, page_offset
+from reelbase.core.numbers import ascii_digits, is_decimal, page_offset
 from tests.conftest import Account, LiveServer, make_account
 
 SUPERSCRIPT_ONE = "\u00b9"
@@ -14,12 +14,11 @@ SUPERSCRIPT_ONE = "\u00b9"
 @pytest.mark.parametrize("text", ["\u00b9", "\u2460", "\u0661", "\uff11", "1" * 19, "", "-1", " 1", "1.0", "0x1"])
 def test_numbers_refuse_what_is_not_an_ascii_integer_a_column_holds(text: str) -> None:
     assert not is_decimal(text)
-    assert as_id(text) is None
 
 
 def test_numbers_take_ascii_digits() -> None:
     assert is_decimal("0") and is_decimal("9" * 18)
-    assert as_id("42") == 42 and as_id(42) is None  # only text names an id
+    assert not is_decimal(42)  # only text is read as a request number
     assert ascii_digits("1" * 40) and not ascii_digits("1\u00b9")
 
 

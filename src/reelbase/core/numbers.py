@@ -25,11 +25,6 @@ def is_decimal(text: object) -> bool:
     return ascii_digits(text) and len(text) <= MAX_DIGITS  # type: ignore[arg-type]
 
 
-def as_id(text: object) -> int | None:
-    """The numeric row id ``text`` names, or None when it names none (it may be a UUID or a code)."""
-    return int(text) if is_decimal(text) else None  # type: ignore[arg-type]
-
-
 def page_offset(page: int, per_page: int, total: int) -> int | None:
     """The row offset of ``page`` (1-based), or None when it starts past the last of ``total``
     rows: that page is empty, and is answered without handing the database an offset that may be

@@ -2,8 +2,9 @@
 
 Each dialect package exposes ``create_app(runtime) -> FastAPI``: a sub-application with its own
 paths, auth, error bodies and OpenAPI document. Dialects translate and nothing else: they import
-``reelbase.core`` (and ``reelbase.edge.files`` for serving bytes), never db, storage, jobs, media
-or net (checked by tests/test_layering.py).
+``reelbase.core`` (its families through their facades) and ``reelbase.edge`` (request
+dependencies, body reading, file responses, the sub-app builder), never db, storage, jobs, media,
+net or another surface (checked by tests/test_layering.py).
 """
 
 from __future__ import annotations

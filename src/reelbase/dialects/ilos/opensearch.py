@@ -26,6 +26,7 @@ from reelbase.core.videos import MAX_PER_PAGE, list_videos
 from reelbase.dialects.ilos import params as p
 from reelbase.dialects.ilos import urls
 from reelbase.dialects.ilos.errors import IlosError
+from reelbase.edge.representations import iso
 from reelbase.core.numbers import is_decimal
 
 router = APIRouter(tags=["opensearch"])
@@ -95,7 +96,7 @@ def _atom(root: str, self_url: str, q: str, result: dict[str, Any], start: int, 
     _sub(feed, f"{{{ATOM}}}title", f"ilos search: {q}")
     _sub(feed, f"{{{ATOM}}}id", self_url)
     newest = max((_aware(i["updated"]) for i in result["items"]), default=dt.datetime.now(dt.UTC))
-    _sub(feed, f"{{{ATOM}}}updated", newest.isoformat().replace("+00:00", "Z"))
+    _sub(feed, f"{{{ATOM}}}updated", iso(newest))
     _sub(feed, f"{{{ATOM}}}author").append(_named("ilos"))
     _sub(feed, f"{{{ATOM}}}link", rel="self", type=ATOM_TYPE, href=self_url)
     _sub(feed, f"{{{ATOM}}}link", rel="search", type=OSD_TYPE, href=urls.opensearch_description(root))
@@ -108,7 +109,7 @@ def _atom(root: str, self_url: str, q: str, result: dict[str, Any], start: int, 
         view = urls.view(root, item["randtag"])
         _sub(entry, f"{{{ATOM}}}title", prefix + (item["title"] or "Untitled video"))
         _sub(entry, f"{{{ATOM}}}id", view)
-        _sub(entry, f"{{{ATOM}}}updated", _aware(item["updated"]).isoformat().replace("+00:00", "Z"))
+        _sub(entry, f"{{{ATOM}}}updated", iso(_aware(item["updated"])))
         _sub(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=view)
         _sub(entry, f"{{{ATOM}}}summary", item["description"] or "")
         if item["public"]:
