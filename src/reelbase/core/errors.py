@@ -56,6 +56,14 @@ class InvalidInput(DomainError):
     status = 422
 
 
+class MalformedBody(DomainError):
+    """The request body cannot be read as the format it declares (a broken multipart form, say):
+    the client's fault, told apart from a body that parses but holds invalid values (422)."""
+
+    code = "malformed_body"
+    status = 400
+
+
 class PayloadTooLarge(DomainError):
     code = "too_large"
     status = 413

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from reelbase.core.errors import InvalidInput
+from reelbase.core.errors import InvalidInput, MalformedBody
 
 MAX_FIELDS_BYTES = 64 * 1024
 
@@ -94,10 +95,20 @@ class MultipartFile:
             chunk = next(self._raw)
         except StopIteration:
             self._exhausted = True
-            self._parser.finalize()
+            self._parse(None)
             return False
-        self._parser.write(chunk)
+        self._parse(chunk)
         return True
+
+    def _parse(self, chunk: bytes | None) -> None:
+        # The parser's own errors say what broke in the client's body; they are the client's fault.
+        try:
+            if chunk is None:
+                self._parser.finalize()
+            else:
+                self._parser.write(chunk)
+        except FormParserError as exc:
+            raise MalformedBody(f"malformed multipart body: {exc}", field="file") from None
 
     def open(self) -> MultipartFile:
         """Read until the file part's headers are known (filename, content type)."""

@@ -35,6 +35,7 @@ CODES: dict[str, tuple[int, str]] = {
     "forbidden": (403, "ForbiddenException"),
     "not_found": (404, "NotFoundException"),
     "invalid_input": (400, "BadRequestException"),
+    "malformed_body": (400, "BadRequestException"),
     "conflict": (409, "ConflictException"),
     "project_not_empty": (409, "ProjectNotEmptyException"),
     "no_media": (404, "MediaNotFoundException"),

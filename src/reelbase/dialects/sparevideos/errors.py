@@ -39,6 +39,7 @@ CODES: dict[str, tuple[int, int]] = {
     "playback_denied": (FORBIDDEN, 403),
     "not_found": (NOT_FOUND, 404),
     "invalid_input": (GENERIC, 400),
+    "malformed_body": (GENERIC, 400),
     "conflict": (GENERIC, 409),
     "no_media": (NOT_FOUND, 404),
     "quota_exceeded": (LIMITS_EXCEEDED, 413),
