@@ -62,7 +62,8 @@ ERRORS = DialectErrors(
     domain=lambda request, exc: JSONResponse({"kind": "domain", "code": exc.code, "path": request.url.path}, 404),
     validation=_validation,
     http=lambda exc: JSONResponse({"kind": "http", "status": exc.status_code}, exc.status_code),
-    unexpected=lambda request: JSONResponse({"kind": "unexpected", "path": request.url.path}, 500),
+    unexpected=lambda request, request_id: JSONResponse({"kind": "unexpected", "path": request.url.path,
+                                                        "request_id": request_id}, 500),
 )
 
 
@@ -97,8 +98,11 @@ def test_dialect_app_answers_each_failure_kind_with_the_dialects_function(
         # On its own connection: the server re-raises an unexpected error after answering and may
         # drop the connection, which a pooled client would otherwise reuse for the next test.
         got = httpx.get(client.base_url.join("/broken"), timeout=30)
-    assert got.status_code == 500 and got.json() == {"kind": "unexpected", "path": "/broken"}
-    assert any("unhandled error in the vendor dialect" in r.getMessage() for r in caplog.records)
+    request_id = got.headers["x-request-id"]
+    assert got.status_code == 500 and got.json() == {"kind": "unexpected", "path": "/broken", "request_id": request_id}
+    logged = [r for r in caplog.records if "unhandled error in the vendor dialect surface" in r.getMessage()]
+    assert len(logged) == 1 and request_id in logged[0].getMessage() and "GET /broken" in logged[0].getMessage()
+    assert logged[0].exc_info is not None and "a bug" in str(logged[0].exc_info[1])  # the traceback is kept
 
 
 def test_dialect_app_first_problem_names_the_field_with_or_without_the_header(client: httpx.Client) -> None:

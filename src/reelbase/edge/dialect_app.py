@@ -5,7 +5,7 @@ A dialect differs only in how each failure looks, so it describes that once as
 :class:`DialectErrors` (one function per kind of failure, each returning the vendor's response)
 and :func:`create_dialect_app` installs the handlers in the same order for every dialect: the
 dialect's own error class, domain errors, request validation, Starlette's HTTP errors, and
-anything unexpected (logged with its traceback, answered without it).
+anything unexpected (logged with its traceback and the request's id, answered with the id only).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from starlette.middleware.cors import CORSMiddleware
 
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
+from reelbase.edge.errors import log_unexpected
+from reelbase.edge.request_ids import HEADER as REQUEST_ID_HEADER
 
 PARAMETER_LOCATIONS = ("body", "query", "path", "header")
 
@@ -56,7 +58,7 @@ class DialectErrors:
     domain: Callable[[Request, DomainError], Response]
     validation: Callable[[RequestValidationError], Response]
     http: Callable[[StarletteHTTPException], Response]
-    unexpected: Callable[[Request], Response]
+    unexpected: Callable[[Request, str], Response]  # with the request's id
 
 
 def install_dialect_errors(app: FastAPI, errors: DialectErrors) -> None:
@@ -76,8 +78,10 @@ def install_dialect_errors(app: FastAPI, errors: DialectErrors) -> None:
         return errors.http(exc)
 
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        errors.log.exception("unhandled error in the %s dialect", errors.name, exc_info=exc)
-        return errors.unexpected(request)
+        request_id = log_unexpected(request, exc, errors.log, f"{errors.name} dialect")
+        answer = errors.unexpected(request, request_id)
+        answer.headers[REQUEST_ID_HEADER] = request_id
+        return answer
 
     app.add_exception_handler(errors.own, _own)
     app.add_exception_handler(DomainError, _domain)

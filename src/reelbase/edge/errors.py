@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from reelbase.core.errors import DomainError, RangeNotSatisfiable, Unauthenticated
+from reelbase.edge.request_ids import HEADER as REQUEST_ID_HEADER
+from reelbase.edge.request_ids import request_id_of
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ class ErrorDetail(BaseModel):
     field: str | None = Field(default=None, description="The input at fault (dotted path), when one is")
     limit: str | None = Field(default=None, description="quota_exceeded: the team limit reached")
     offset: int | None = Field(default=None, description="Upload offset mismatch: the offset stored now")
+    request_id: str | None = Field(default=None, description="500 only: the request's id (X-Request-Id), "
+                                   "which names it in the server's log")
 
 
 class ErrorResponse(BaseModel):
@@ -118,6 +122,17 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        return JSONResponse(error_body(500, "internal", "internal server error"), 500)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        request_id = log_unexpected(request, exc, log)
+        body = error_body(500, "internal", f"internal server error (request {request_id})")
+        body["error"]["request_id"] = request_id
+        return JSONResponse(body, 500, headers={REQUEST_ID_HEADER: request_id})
+
+
+def log_unexpected(request: Request, exc: Exception, logger: logging.Logger, surface: str = "native") -> str:
+    """Log an exception no handler expected, with its traceback and the request's id; the id is
+    returned for the answer. These answers mean a bug: the fuzzing tests assert there are none."""
+    request_id = request_id_of(request)
+    logger.error("unhandled error in the %s surface, request %s: %s %s", surface, request_id, request.method,
+                 request.url.path, exc_info=exc)
+    return request_id

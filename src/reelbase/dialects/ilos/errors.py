@@ -66,5 +66,5 @@ ERRORS = DialectErrors(
     domain=lambda _request, exc: failure(status_of(exc), exc.message),
     validation=_validation,
     http=lambda exc: failure(exc.status_code, str(exc.detail)),
-    unexpected=lambda _request: failure(500, "internal server error"),
+    unexpected=lambda _request, request_id: failure(500, f"internal server error (request {request_id})"),
 )

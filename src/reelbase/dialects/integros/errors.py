@@ -80,5 +80,5 @@ ERRORS = DialectErrors(
     domain=lambda _request, exc: domain_failure(exc),
     validation=_validation,
     http=lambda exc: failure(exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None)),
-    unexpected=lambda _request: failure(500, "internal server error"),
+    unexpected=lambda _request, request_id: failure(500, f"internal server error (request {request_id})"),
 )

@@ -100,5 +100,6 @@ ERRORS = DialectErrors(
     domain=lambda _request, exc: domain_failure(exc),
     validation=_validation,
     http=_http,
-    unexpected=lambda _request: failure(500, "InternalServerException", "internal server error"),
+    unexpected=lambda _request, request_id: failure(500, "InternalServerException",
+                                                  f"internal server error (request {request_id})"),
 )

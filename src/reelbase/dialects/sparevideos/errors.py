@@ -93,10 +93,10 @@ def _http(exc: StarletteHTTPException) -> JSONResponse:
     return failure(error, str(exc.detail), exc.status_code)
 
 
-def _unexpected(request: Request) -> JSONResponse:
+def _unexpected(request: Request, request_id: str) -> JSONResponse:
     if _on_upload_server(request):
-        return failure(FILESERVER_ERROR, "fileserver process error", 500)
-    return failure(INTERNAL, "internal error", 500)
+        return failure(FILESERVER_ERROR, f"fileserver process error (request {request_id})", 500)
+    return failure(INTERNAL, f"internal error (request {request_id})", 500)
 
 
 ERRORS = DialectErrors(

@@ -93,5 +93,5 @@ ERRORS = DialectErrors(
     domain=lambda _request, exc: domain_failure(exc),
     validation=_validation,
     http=_http,
-    unexpected=lambda _request: failure(500, INTERNAL),
+    unexpected=lambda _request, request_id: failure(500, f"{INTERNAL} (request {request_id})"),
 )
