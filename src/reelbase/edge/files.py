@@ -25,6 +25,10 @@ def file_response(
         "Accept-Ranges": "bytes",
         "Content-Disposition": content_disposition(download.filename, disposition="inline" if inline else "attachment"),
         "Cache-Control": cache,
+        # Stored files are media, never documents: an original uploaded with a forged HTML type
+        # and opened directly is neither sniffed into a page nor allowed to run anything here.
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
     }
     inm = request.headers.get("if-none-match")
     if inm is not None and _etag_matches(inm, etag):

@@ -152,9 +152,5 @@ def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Req
     response = file_response(request, runtime, download, inline=True, cache=cache)
     # Another site's page may embed the player, but not hot-link the files themselves.
     response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # Files are media, never documents: an uploaded original with a forged HTML type opened
-    # directly runs nothing on this origin.
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
 
