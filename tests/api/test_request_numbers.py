@@ -69,3 +69,41 @@ def test_dialect_numbers_in_other_digits_get_the_dialects_answer(live: LiveServe
         org = make_account(live.runtime, key_type="organization")  # ilos searches with an organization key
         ilos = web.get("/compat/ilos/opensearch/", params={"api_key": org.secret, "count": SUPERSCRIPT_ONE})
         assert ilos.status_code == 400 and "count must be a whole number" in ilos.text, ilos.text
+
+
+def test_ids_beyond_an_id_column_are_not_found(live: LiveServer, alice: Account) -> None:
+    """PostgreSQL's id columns hold 32 bits: a 12-digit id names no row, on either database."""
+    with live.client(alice.secret) as api:
+        for path in ("/api/v1/videos/99999999999", "/api/v1/projects/99999999999"):
+            r = api.get(path)
+            assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", (path, r.text)
+        r = api.post("/api/v1/videos", json={"title": "t", "project": 99999999999})
+        assert r.status_code == 404 and r.json()["error"]["field"] == "project", r.text
+
+
+def test_names_and_searches_with_a_nul_match_nothing_on_either_database(live: LiveServer, alice: Account) -> None:
+    """PostgreSQL refuses to compare text holding NUL; no stored name or title holds one, so such a
+    request finds nothing, the same answer SQLite gives, instead of a database error."""
+    with live.client(alice.secret) as api:
+        assert api.post("/api/v1/videos", json={"title": "ab"}).status_code == 201
+        for path in ("/api/v1/videos/a%00b", "/api/v1/projects/a%00b"):
+            r = api.get(path)
+            assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", (path, r.text)
+        parent = api.get("/api/v1/videos", params={"parent": "a\x00b"})
+        assert parent.status_code == 404 and parent.json()["error"]["code"] == "not_found", parent.text
+        found = api.get("/api/v1/videos", params={"q": "a\x00"})
+        assert found.status_code == 200 and found.json()["items"] == [] and found.json()["total"] == 0
+        titled = api.post("/api/v1/videos", json={"title": "a\x00b"})
+        assert titled.status_code == 422 and titled.json()["error"]["field"] == "title", titled.text
+
+
+def test_a_405_lists_every_method_of_the_resource(live: LiveServer, alice: Account) -> None:
+    with live.client(alice.secret) as api:
+        r = api.request("TRACE", "/api/v1/videos/1")
+        assert r.status_code == 405 and r.headers["allow"] == "GET, PATCH, DELETE", r.headers
+        assert r.json()["error"]["code"] == "method_not_allowed"
+        valt = api.request("PUT", "/compat/valt/api/v3/login")
+        assert valt.status_code == 405 and valt.headers["allow"] == "POST"
+        assert valt.json() == {"error": {"code": 405, "message": "Method Not Allowed"}}
+        tus = api.post("/api/v1/uploads/" + "a" * 32, headers={"Tus-Resumable": "1.0.0"})
+        assert tus.status_code == 405 and tus.headers["allow"] == "DELETE, GET, HEAD, PATCH", tus.text

@@ -5,20 +5,26 @@ Built once at start-up (``build_runtime``) and handed to every surface; nothing 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelbase.core.errors import InvalidInput
 from reelbase.core.jobs import install_dispatch_hook
 from reelbase.db.migrate import upgrade_database
 from reelbase.db.session import make_engine, make_sessionmaker
 from reelbase.settings import Settings
 from reelbase.storage.base import BlobStore
 from reelbase.storage.factory import open_store
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,6 +44,9 @@ class Runtime:
         db = self.sessions()
         try:
             yield db
+        except (DataError, OverflowError) as exc:
+            db.rollback()
+            raise unstorable(exc) from exc
         except BaseException:
             db.rollback()
             raise
@@ -49,6 +58,16 @@ class Runtime:
         path = self.settings.data_dir / "scratch"
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def unstorable(exc: DataError | OverflowError) -> InvalidInput:
+    """A value the database refuses to hold (SQLSTATE class 22: a number beyond its column, a NUL
+    in text; SQLite's driver raises OverflowError for the first) came from the request: the
+    client's fault, whichever field carried it. Logged, since it also marks a check missing."""
+    log.info("the database refused a value: %s", exc)
+    if "NUL" in str(exc):
+        return InvalidInput("text may not contain NUL characters")
+    return InvalidInput("a number in the request is out of range")
 
 
 def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:

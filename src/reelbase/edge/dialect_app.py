@@ -22,7 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime
-from reelbase.edge.errors import log_unexpected
+from reelbase.edge.errors import http_error_headers, log_unexpected
 from reelbase.edge.request_ids import HEADER as REQUEST_ID_HEADER
 
 PARAMETER_LOCATIONS = ("body", "query", "path", "header")
@@ -73,9 +73,12 @@ def install_dialect_errors(app: FastAPI, errors: DialectErrors) -> None:
         assert isinstance(exc, RequestValidationError)
         return errors.validation(exc)
 
-    async def _http(_: Request, exc: Exception) -> Response:
+    async def _http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
-        return errors.http(exc)
+        answer = errors.http(exc)
+        if exc.status_code == 405 and (allow := (http_error_headers(request, exc) or {}).get("Allow")):
+            answer.headers["Allow"] = allow
+        return answer
 
     async def _unexpected(request: Request, exc: Exception) -> Response:
         request_id = log_unexpected(request, exc, errors.log, f"{errors.name} dialect")

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Mount
 
 from reelbase.core.errors import DomainError, RangeNotSatisfiable, Unauthenticated
 from reelbase.edge.request_ids import HEADER as REQUEST_ID_HEADER
@@ -113,12 +114,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body(422, "invalid_input", message, field or None), 422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         return JSONResponse(
             error_body(exc.status_code, code, str(exc.detail)),
             exc.status_code,
-            headers=getattr(exc, "headers", None),
+            headers=http_error_headers(request, exc),
         )
 
     @app.exception_handler(Exception)
@@ -127,6 +128,28 @@ def install_error_handlers(app: FastAPI) -> None:
         body = error_body(500, "internal", f"internal server error (request {request_id})")
         body["error"]["request_id"] = request_id
         return JSONResponse(body, 500, headers={REQUEST_ID_HEADER: request_id})
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the request's app takes at its path. The router's own 405 names
+    only the first route that matched the path, while each method is a route of its own; mounted
+    sub-apps are left out (they take any method under their prefix and answer for themselves)."""
+    routes = [r for r in getattr(request.app, "routes", ()) if not isinstance(r, Mount)]
+    return [method for method in _METHODS
+            if any(r.matches({**request.scope, "method": method})[0] is Match.FULL for r in routes)]
+
+
+def http_error_headers(request: Request, exc: StarletteHTTPException) -> dict[str, str] | None:
+    """The headers of a Starlette HTTP error's answer: a 405's Allow lists the whole resource."""
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        methods = allowed_methods(request)
+        if methods:
+            headers["Allow"] = ", ".join(methods)
+    return headers or None
 
 
 def log_unexpected(request: Request, exc: Exception, logger: logging.Logger, surface: str = "native") -> str:

@@ -29,7 +29,7 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound
 from reelbase.core.auth.jwt_tokens import IssuedToken, SigningKey, issue_token, signing_key
 from reelbase.db.models import ApiKey, Membership, Team, User, utcnow
-from reelbase.core.numbers import is_decimal
+from reelbase.core.numbers import row_id
 
 SIGNATURE_KEY_TYPE = "request_signing"
 SIGNATURE_METHOD = "HmacSHA256"
@@ -131,7 +131,7 @@ def select_team(db: Session, user: User, team_ref: str | None) -> Team:
         return teams[0]
     ref = str(team_ref).strip()
     for team in teams:
-        if team.uuid == ref or (is_decimal(ref) and team.id == int(ref)):
+        if team.uuid == ref or team.id == row_id(ref):
             return team
     raise NotFound(f"the user belongs to no team {ref}", field="team")
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import Banned, Conflict, InvalidInput, NotFound, Unauthenticated
 from reelbase.db.models import ApiKey, KeyType, Membership, Team, User, utcnow
-from reelbase.core.numbers import is_decimal
+from reelbase.core.numbers import row_id
 
 if TYPE_CHECKING:
     from reelbase.core.runtime import Runtime
@@ -224,7 +224,7 @@ def list_api_keys(db: Session) -> list[ApiKey]:
 
 def revoke_api_key(db: Session, key_ref: str) -> ApiKey:
     query = select(ApiKey).where(
-        (ApiKey.public_id == key_ref) | (ApiKey.id == int(key_ref) if is_decimal(key_ref) else False)
+        (ApiKey.public_id == key_ref) | (ApiKey.id == number if (number := row_id(key_ref)) is not None else False)
     )
     key = db.scalar(query)
     if key is None:

@@ -22,7 +22,7 @@ from reelbase.core.videos.state import REUPLOADABLE
 from reelbase.db.models import MediaAsset, Video, VideoState
 from reelbase.settings import Settings
 from reelbase.storage.base import BlobStore
-from reelbase.core.numbers import is_decimal, page_offset
+from reelbase.core.numbers import page_offset, row_id
 
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 30
@@ -136,11 +136,13 @@ def lookup_video(db: Session, ref: str, *, team_id: int | None) -> Video | None:
     meant to be handed out. ``ref`` is matched as given: callers strip, lower-case and check its
     shape as their URLs require, so a malformed name costs no query.
     """
+    if "\x00" in ref:  # no name holds one, and PostgreSQL would refuse to compare it
+        return None
     if team_id is None:
         return db.scalar(select(Video).where(Video.token == ref))
     cond = [Video.uuid == ref, Video.token == ref]
-    if is_decimal(ref):
-        cond.append(Video.id == int(ref))
+    if (number := row_id(ref)) is not None:
+        cond.append(Video.id == number)
     return db.scalar(select(Video).where(or_(*cond), Video.team_id == team_id))
 
 
@@ -181,6 +183,8 @@ def list_videos(
         query = query.where(Video.state.in_(wanted))
     if parent is not None:
         query = query.where(Video.parent_id == parent.id)
+    if "\x00" in (q or ""):  # no title or description holds one (they are checked on the way in)
+        return VideoPage(items=[], total=0, page=page, per_page=per_page)
     for word in (q or "").split()[:10]:
         pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound
 from reelbase.db.models import Project, Video, utcnow
-from reelbase.core.numbers import is_decimal, page_offset
+from reelbase.core.numbers import page_offset, row_id
 
 
 def _check_name(name: Any) -> str:
@@ -41,9 +41,11 @@ def create_project(db: Session, principal: Principal, *, name: str, description:
 
 def get_project(db: Session, principal: Principal, ref: str | int) -> Project:
     ref = str(ref).strip()
+    if "\x00" in ref:  # no name holds one, and PostgreSQL would refuse to compare it
+        raise NotFound("no such project", field="project")
     cond = [Project.uuid == ref]
-    if is_decimal(ref):
-        cond.append(Project.id == int(ref))
+    if (number := row_id(ref)) is not None:
+        cond.append(Project.id == number)
     project = db.scalar(select(Project).where(or_(*cond), Project.team_id == principal.team_id))
     if project is None:
         raise NotFound(f"no project {ref}", field="project")

@@ -23,10 +23,11 @@ import email.utils
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.concurrency import run_in_threadpool
 
 from reelbase.edge.deps import get_runtime
-from reelbase.edge.errors import error_responses
+from reelbase.edge.errors import error_body, error_responses
 from reelbase.core.errors import DomainError, InvalidInput
 from reelbase.core.uploads import (
     CHECKSUM_ALGORITHMS,
@@ -270,4 +271,6 @@ async def tus_override(upload_id: str, request: Request) -> Response:
         return await tus_delete(upload_id, request)
     if method == "HEAD":
         return await tus_head(upload_id, request)
-    return _tus_error(InvalidInput("POST to an upload needs X-HTTP-Method-Override: PATCH, DELETE or HEAD"))
+    # Without an override a POST is a method this resource does not take.
+    body = error_body(405, "method_not_allowed", "POST to an upload needs X-HTTP-Method-Override: PATCH, DELETE or HEAD")
+    return JSONResponse(body, 405, headers={"Tus-Resumable": TUS_VERSION, "Allow": "DELETE, GET, HEAD, PATCH"})
