@@ -159,3 +159,80 @@ def test_bodies_neither_json_nor_object_literal_get_the_ilos_400(live: LiveServe
         half_char = ruby_post(c, "/v1/token/upload", f'{{"api_key": "{key}", "video_endpoint_extras": ["\\ud800"]}}')
     assert as_array.status_code == 400 and as_array.json()["message"] == "the request body must be a JSON object"
     assert half_char.status_code == 400 and "lone surrogate" in half_char.json()["message"]
+
+
+# ---------------------------------------------------------------- the webhook of a failed video
+
+
+def test_failed_video_still_posts_to_video_endpoint(pipeline: LiveServer, clips: dict[str, Path]) -> None:
+    """"video_endpoint optional string The Webook URL endpoint where a POST will be made after a
+    video has been recorded and uploaded." (Uploading API: "after a video has been uploaded";
+    Webhooks: "a webook URL that we will call once a video is uploaded to ilos".)
+
+    The moment: one POST per video, once Reelbase knows whether the uploaded video plays, so when
+    it is ready or when its processing failed. The document promises "a POST" (one) with links to
+    view and embed the video ("embed the video in a support ticket"); a POST at the end of the
+    upload would link a video that may never play and need a second POST to take that back, which
+    a client counting on one POST per token would take for a second video.
+
+    The failure: the document's body unchanged (a client reading only its fields still learns
+    which token and video it was, and the view page says it could not be processed), plus the keys this
+    dialect answers every failure with (``errors.py``): ``"worked": false`` as the token answers
+    say ``"worked": true``, ``"level": "error"`` as the Video API says ``"level": "success"``, and
+    the reason in ``message``. The video that plays gets exactly the document's body.
+
+    Checked with a recorder that records twice (both POSTs report the series' first token, as the
+    document says "Token that the video was used to record"): a good clip, then a text file named
+    .mp4; and with an upload token whose one file is that text file.
+    """
+    receiver = Receiver()
+    try:
+        pipeline.runtime.settings.fetch_allow_hosts = f"127.0.0.1:{receiver.port}"
+        org = make_account(pipeline.runtime, key_type="organization")
+        extras = {"extra1": "Something I wanted at my endpoint"}
+        with ilos(pipeline) as c:
+            record = post_json(c, "/v1/token/record", {"api_key": org.secret, "video_endpoint": receiver.url,
+                                                      "video_endpoint_extras": extras,
+                                                      "video_set_public": True}).json()
+            upload = post_json(c, "/v1/token/upload", {"api_key": org.secret, "video_endpoint": receiver.url,
+                                                      "video_set_public": True}).json()
+        basic = iframe_src(record["recordButtonIframe"]).replace("/embed/recorder/", "/embed/uploader/")
+        with httpx.Client(timeout=60, base_url=pipeline.url) as browser:
+            good = form_upload(browser, basic + "?uploaderType=basic", clips["portrait"].read_bytes(),
+                               filename="portrait.mp4", title="Good take")
+            assert good.status_code == 200, good.text
+            another = re.search(r'<a href="([^"]+)">Record another video</a>', good.text)
+            assert another, good.text
+            second = pipeline.url + another.group(1).replace("/embed/recorder/", "/embed/uploader/")
+            bad = form_upload(browser, second + "?uploaderType=basic", clips["text"].read_bytes(),
+                              filename="notes.mp4", title="Bad take")
+            assert bad.status_code == 200, bad.text
+            lone = form_upload(browser, iframe_src(upload["uploadIframeBasic"]), clips["text"].read_bytes(),
+                               filename="notes.mp4", title="Lone upload")
+            assert lone.status_code == 200, lone.text
+            receiver.wait(3, timeout=120)
+            receiver.wait(4, timeout=3)  # no second POST for any of them
+            assert len(receiver.requests) == 3, [raw for _, raw in receiver.requests]
+            hooks = [json.loads(raw) for _, raw in receiver.requests]
+            views = {hook["randtag"]: browser.get(hook["videoURL"]) for hook in hooks}
+    finally:
+        receiver.close()
+    ready = [h for h in hooks if "worked" not in h]
+    failed = [h for h in hooks if h.get("worked") is False]
+    assert len(ready) == 1 and len(failed) == 2, hooks
+    assert set(ready[0]) == WEBHOOK_KEYS and ready[0]["token"] == record["token"]
+    assert ready[0]["video_endpoint_extras"] == extras
+    assert "Good take" in views[ready[0]["randtag"]].text
+    by_token = {h["token"]: h for h in failed}
+    assert set(by_token) == {record["token"], upload["token"]}
+    for hook in failed:
+        assert set(hook) == WEBHOOK_KEYS | FAILURE_KEYS
+        assert hook["level"] == "error" and isinstance(hook["message"], str) and hook["message"]
+        assert hook["videoURL"] == f"{pipeline.url}/view/{hook['randtag']}"
+        assert hook["embedURL"] == f"{pipeline.url}/embed/{hook['randtag']}" == iframe_src(hook["iframe"])
+        page = views[hook["randtag"]]
+        assert page.status_code == 200 and "This video could not be processed." in page.text
+        assert "not a video" in hook["message"] and escape(hook["message"]) in page.text  # the page's reason
+    assert by_token[record["token"]]["video_endpoint_extras"] == extras  # the series keeps its extras
+    assert by_token[upload["token"]]["video_endpoint_extras"] is None
+    assert by_token[record["token"]]["randtag"] != ready[0]["randtag"]
