@@ -61,7 +61,7 @@ def test_record_token_doc_example_returns_every_field(live: LiveServer, alice: A
     assert body["video_endpoint_extras"] is None and body["video_set_public"] is True
     assert isinstance(token, str) and len(token) >= 32
     assert body["recorderDownloadUrl"] == f"{root}/recorder/download/{token}"
-    assert body["recorderLaunchURI"] == f"ilosrecord:record?token={token}"
+    assert body["recorderLaunchURI"] == f"{live.url}/embed/recorder/{token}"  # the browser recorder
     assert iframe_src(body["recordButtonIframe"]) == f"{live.url}/embed/recorder/{token}"
     assert abs(body["expires"] - (time.time() + 24 * 3600)) < 120  # a UNIX timestamp (UTC)
     with httpx.Client(timeout=30) as browser:

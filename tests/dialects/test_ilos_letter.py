@@ -236,3 +236,26 @@ def test_failed_video_still_posts_to_video_endpoint(pipeline: LiveServer, clips:
     assert by_token[record["token"]]["video_endpoint_extras"] == extras  # the series keeps its extras
     assert by_token[upload["token"]]["video_endpoint_extras"] is None
     assert by_token[record["token"]]["randtag"] != ready[0]["randtag"]
+
+
+# ---------------------------------------------------------------- recorderLaunchURI
+
+
+def test_recorder_launch_uri_opens_the_browser_recorder(live: LiveServer, alice: Account) -> None:
+    """"Display a record button to a user using the either recordButtonIframe or
+    recorderLaunchURI returned in Step 1. (We recommend using the iframe since it handles
+    downloading and installing the recorder for first time users)"
+
+    The example's ``ilosrecord:record?token=…`` starts ilos's installed desktop recorder; the
+    document asks nothing of the URI but that a record button can launch the recorder with it.
+    Reelbase's recorder is a web page, so ``recorderLaunchURI`` is that page's absolute URL (the
+    iframe's own page, opened top-level): a record button linking to it opens the recorder for
+    the token, and nothing needs installing."""
+    with ilos(live) as c:
+        body = post_json(c, "/v1/token/record", {"api_key": alice.secret}).json()
+    token, launch = body["token"], body["recorderLaunchURI"]
+    assert launch == f"{live.url}/embed/recorder/{token}" == iframe_src(body["recordButtonIframe"])
+    with httpx.Client(timeout=30) as browser:
+        page = browser.get(launch)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'id="recorder"' in page.text and f'data-token="{token}"' in page.text

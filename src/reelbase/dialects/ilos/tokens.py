@@ -4,6 +4,8 @@ Each returns a one-time token (``core.uploads.page_tokens``) for one video whose
 here: ``video_title``, ``video_set_public``, ``collection`` (a folder, created if missing) and
 ``video_endpoint`` (called with the ilos webhook body once the video is processed, or failed:
 ``webhook.py``). The recorder's behaviour options are kept with the token for the recorder page.
+``recorderLaunchURI`` opens the same browser recorder page as ``recordButtonIframe``: there is no
+desktop recorder to hand an ``ilosrecord:`` link to (``urls.recorder_launch``).
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ async def _answer(request: Request, kind: str, links: Callable[[str, str], dict[
 
 
 def _record_links(root: str, token: str) -> dict[str, str]:
-    return {"recorderDownloadUrl": urls.recorder_download(root, token), "recorderLaunchURI": urls.recorder_launch(token),
+    return {"recorderDownloadUrl": urls.recorder_download(root, token),
+            "recorderLaunchURI": urls.recorder_launch(root, token),
             "recordButtonIframe": urls.iframe(urls.recorder(root, token))}
 
 
