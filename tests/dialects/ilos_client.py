@@ -1,8 +1,10 @@
 """Helpers for the ilos golden tests: a client on ``<server>/compat/ilos`` (the document's base
-URL swapped), videos put in place through the core, and a token's stored expiry moved."""
+URL swapped), videos put in place through the core, a token's stored expiry moved, and the
+module-wide live server (on SQLite and on PostgreSQL) with its shared accounts."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from reelbase.core.auth import accounts
@@ -18,7 +21,7 @@ from reelbase.core.videos import catalog as videos
 from reelbase.app import create_app
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.db.models import UploadSession, Video
-from tests.conftest import LiveServer, make_settings, start_server
+from tests.conftest import Account, LiveServer, fresh_pg_schema, make_account, make_settings, start_server
 
 BASE = "/compat/ilos"
 DOC_ENDPOINT = "https://yoursite.com/endpoint"
@@ -32,6 +35,10 @@ IFRAME = re.compile(r"^<iframe src='([^']+)'></iframe>$")
 
 def ilos(live: LiveServer) -> httpx.Client:
     return httpx.Client(base_url=live.url + BASE, timeout=60)
+
+
+def post_json(c: httpx.Client, path: str, body: dict) -> httpx.Response:
+    return c.post(path, headers={"Content-Type": "application/json"}, content=json.dumps(body))
 
 
 def iframe_src(tag: str) -> str:
@@ -102,3 +109,31 @@ def module_server(tmp_dir: Path, database_url: str | None) -> Iterator[LiveServe
         runtime.engine.dispose()
 
 
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp(f"ilos-{request.param}")
+    if request.param == "sqlite":
+        with module_server(tmp, None) as server:
+            yield server
+    else:
+        with fresh_pg_schema() as url, module_server(tmp, url) as server:
+            yield server
+
+
+# Accounts are shared by a module's tests (each password hash costs a noticeable moment); tests
+# that need a team of their own (search results, a revoked key) make one.
+@pytest.fixture(scope="module")
+def alice(live: LiveServer) -> Account:
+    return make_account(live.runtime)
+
+
+@pytest.fixture(scope="module")
+def bob(live: LiveServer) -> Account:
+    return make_account(live.runtime)
+
+
+@pytest.fixture(scope="module")
+def org(live: LiveServer) -> Account:
+    return make_account(live.runtime, key_type="organization")

@@ -14,66 +14,36 @@ import re
 import secrets
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 
 from reelbase.core.auth import accounts
-from tests.conftest import Account, LiveServer, fresh_pg_schema, make_account
-from tests.dialects.ilos_client import (
-    module_server,
+from tests.conftest import Account, LiveServer, make_account
+from tests.dialects.ilos_client import (  # noqa: F401 - live, alice, bob, org: fixtures
     BASE,
     DOC_ENDPOINT,
     RECORD_KEYS,
     UPLOAD_KEYS,
     WEBHOOK_KEYS,
+    alice,
+    bob,
     form_upload,
     iframe_src,
     ilos,
+    live,
+    org,
     put_video,
     set_token_expiry,
     video_of_token,
 )
+from tests.dialects.ilos_client import post_json as _json
 from tests.jobs.conftest import clips, pipeline  # noqa: F401 - fixtures: generated media, a server with workers
 from tests.jobs.test_webhooks import Receiver
 
 OS = "{http://a9.com/-/spec/opensearch/1.1/}"
 ATOM = "{http://www.w3.org/2005/Atom}"
 DOC_BODY = {"video_endpoint": DOC_ENDPOINT, "video_set_public": True}
-
-
-@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    tmp = tmp_path_factory.mktemp(f"ilos-{request.param}")
-    if request.param == "sqlite":
-        with module_server(tmp, None) as server:
-            yield server
-    else:
-        with fresh_pg_schema() as url, module_server(tmp, url) as server:
-            yield server
-
-
-# Accounts are shared by the module's tests (each password hash costs a noticeable moment); tests
-# that need a team of their own (search results, a revoked key) make one.
-@pytest.fixture(scope="module")
-def alice(live: LiveServer) -> Account:
-    return make_account(live.runtime)
-
-
-@pytest.fixture(scope="module")
-def bob(live: LiveServer) -> Account:
-    return make_account(live.runtime)
-
-
-@pytest.fixture(scope="module")
-def org(live: LiveServer) -> Account:
-    return make_account(live.runtime, key_type="organization")
-
-
-def _json(c: httpx.Client, path: str, body: dict) -> httpx.Response:
-    return c.post(path, headers={"Content-Type": "application/json"}, content=json.dumps(body))
 
 
 # ---------------------------------------------------------------- Recording API
@@ -91,7 +61,7 @@ def test_record_token_doc_example_returns_every_field(live: LiveServer, alice: A
     assert body["video_endpoint_extras"] is None and body["video_set_public"] is True
     assert isinstance(token, str) and len(token) >= 32
     assert body["recorderDownloadUrl"] == f"{root}/recorder/download/{token}"
-    assert body["recorderLaunchURI"] == f"ilosrecord:record?token={token}"
+    assert body["recorderLaunchURI"] == f"{live.url}/embed/recorder/{token}"  # the browser recorder
     assert iframe_src(body["recordButtonIframe"]) == f"{live.url}/embed/recorder/{token}"
     assert abs(body["expires"] - (time.time() + 24 * 3600)) < 120  # a UNIX timestamp (UTC)
     with httpx.Client(timeout=30) as browser:

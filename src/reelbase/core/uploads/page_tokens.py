@@ -65,6 +65,7 @@ class Callback:
     url: str
     format: str
     extras: dict[str, Any]
+    events: tuple[str, ...] = ("video.ready",)  # the video's webhook events the callback reports
 
 
 def folder_by_name(db: Session, principal: Principal, name: str) -> Project:
@@ -91,8 +92,8 @@ def create_upload_token(
     origin: str | None = None,
 ) -> UploadToken:
     """A new one-time token for uploading one video. ``public`` None keeps the team's default;
-    ``folder`` names a folder (created if missing); ``callback`` is called once the video is ready
-    (its ``extras`` get the token added under ``"token"``)."""
+    ``folder`` names a folder (created if missing); ``callback`` is called at its ``events`` (by
+    default once the video is ready; its ``extras`` get the token added under ``"token"``)."""
     if kind not in TOKEN_KINDS:
         raise InvalidInput(f"token kind must be one of {', '.join(TOKEN_KINDS)}", field="kind")
     project_uuid = None
@@ -111,7 +112,7 @@ def create_upload_token(
         if public is not None:
             video.public = bool(public)
         if callback is not None:
-            add_video_callback(video, url=callback.url, format=callback.format, events=["video.ready"],
+            add_video_callback(video, url=callback.url, format=callback.format, events=list(callback.events),
                                extras={**callback.extras, "token": origin or signed.token})
         record = {"origin": origin or signed.token, "kind": kind, "expires": signed.expires_at,
                   "options": dict(options or {}), "title": title,
@@ -201,7 +202,8 @@ def next_upload_token(runtime: Runtime, token: str) -> UploadToken:
     callback = None
     if first:
         extras = {k: v for k, v in (first.get("extras") or {}).items() if k != "token"}
-        callback = Callback(url=first["url"], format=first.get("format", ""), extras=extras)
+        callback = Callback(url=first["url"], format=first.get("format", ""), extras=extras,
+                            events=tuple(first.get("events") or Callback.events))
     return create_upload_token(runtime, principal, kind=used.kind, title=title, public=public,
                                folder=folder.name if folder else None, callback=callback, options=used.options,
                                lifetime=lifetime, origin=record.get("origin") or used.token)

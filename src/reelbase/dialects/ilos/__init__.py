@@ -6,7 +6,8 @@ Mounted at ``/compat/ilos``, keeping the document's paths below it: ``POST /v1/t
 the view/embed pages the webhook and search results link to. A client written for ilos works by
 changing its base URL to ``<public url>/compat/ilos``.
 
-Auth: ``api_key`` (a user or organization key) in the JSON/form body or the query string.
+Auth: ``api_key`` (a user or organization key) in the body (JSON, a form, or the bare-key object
+of the document's Ruby examples) or the query string.
 Importing this package registers the ilos webhook body with the core (``webhook.py``).
 """
 

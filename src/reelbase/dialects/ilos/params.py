@@ -2,7 +2,9 @@
 
 ilos clients send parameters as a JSON body, as a form body (the document's own Python example
 posts form data under a ``Content-Type: application/json`` header, so the body is parsed by its
-content, not its label), or in the query string; all three are merged, body over query.
+content, not its label), or in the query string; all three are merged, body over query. A body
+in braces that is not JSON is read as the object literal of the document's Ruby examples, whose
+keys are bare words (``literal.py``).
 ``video_endpoint_extras`` may be a JSON object/array or PHP-style form keys
 (``video_endpoint_extras[extra1]=…``, ``video_endpoint_extras[]=…``).
 """
@@ -20,6 +22,7 @@ from reelbase.core import auth as core_auth
 from reelbase.core.context import Principal
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.ilos.errors import IlosError
+from reelbase.dialects.ilos.literal import LiteralError, parse_object
 
 MAX_BODY = 256 * 1024
 TRUE = {"true", "1", "yes", "on"}
@@ -47,15 +50,35 @@ def _parse_body(raw: bytes) -> dict[str, Any]:
     text = raw.decode("utf-8", errors="replace").strip()
     if not text:
         return {}
-    if text[0] in "{[":
-        try:
-            value = json.loads(text)
-        except ValueError:
-            raise IlosError(400, "the request body is not valid JSON") from None
-        if not isinstance(value, dict):
-            raise IlosError(400, "the request body must be a JSON object")
-        return value
-    return _nest(parse_qsl(text, keep_blank_values=True))
+    if text[0] not in "{[":
+        return _nest(parse_qsl(text, keep_blank_values=True))
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can follow
+        return _parse_literal(text)
+    if not isinstance(value, dict):
+        raise IlosError(400, "the request body must be a JSON object")
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # json.loads lets "\ud800" through; no database or webhook body takes it
+        raise IlosError(400, "the request body has a \\u escape of a lone surrogate (half a character)") from None
+    return value
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON, and no column or webhook body could carry them on
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _parse_literal(text: str) -> dict[str, Any]:
+    """A body JSON refused: the document's Ruby examples send ``{ api_key: "{key}", … }``."""
+    if text[0] != "{":
+        raise IlosError(400, "the request body must be a JSON object")
+    try:
+        return parse_object(text)
+    except LiteralError as exc:
+        raise IlosError(400, "the request body is neither JSON nor an object literal with bare keys "
+                             f"(such as {{ api_key: \"…\" }}): {exc}") from None
 
 
 async def read_params(request: Request) -> dict[str, Any]:
@@ -66,7 +89,8 @@ async def read_params(request: Request) -> dict[str, Any]:
             raw += chunk
             if len(raw) > MAX_BODY:
                 raise IlosError(413, "the request body is too large")
-        params.update(_parse_body(raw))
+        # off the event loop: reading a large body that is not JSON takes a moment in Python
+        params.update(await run_in_threadpool(_parse_body, raw))
     return params
 
 

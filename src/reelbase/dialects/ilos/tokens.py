@@ -2,8 +2,10 @@
 
 Each returns a one-time token (``core.uploads.page_tokens``) for one video whose settings are chosen
 here: ``video_title``, ``video_set_public``, ``collection`` (a folder, created if missing) and
-``video_endpoint`` (called with the ilos webhook body once the video is processed). The
-recorder's behaviour options are kept with the token for the recorder page.
+``video_endpoint`` (called with the ilos webhook body once the video is processed, or failed:
+``webhook.py``). The recorder's behaviour options are kept with the token for the recorder page.
+``recorderLaunchURI`` opens the same browser recorder page as ``recordButtonIframe``: there is no
+desktop recorder to hand an ``ilosrecord:`` link to (``urls.recorder_launch``).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from reelbase.core.uploads import Callback
 from reelbase.core.videos import find_video
 from reelbase.dialects.ilos import params as p
 from reelbase.dialects.ilos import urls
-from reelbase.dialects.ilos.webhook import FORMAT
+from reelbase.dialects.ilos.webhook import EVENTS, FORMAT
 from reelbase.edge.deps import get_runtime
 
 router = APIRouter(prefix="/v1/token", tags=["tokens"])
@@ -46,7 +48,8 @@ def _issue(runtime: Runtime, principal: Principal, params: dict[str, Any], kind:
         options.update(_recorder_options(params))
         if not options.get("request_video_title"):
             title = p.text(params, "video_title", limit=500)
-    callback = Callback(url=endpoint, format=FORMAT, extras={"video_endpoint_extras": extras}) if endpoint else None
+    callback = (Callback(url=endpoint, format=FORMAT, extras={"video_endpoint_extras": extras}, events=EVENTS)
+                if endpoint else None)
     token = core_uploads.create_upload_token(
         runtime, principal, kind=kind, title=title, public=p.flag(params, "video_set_public"),
         folder=p.text(params, "collection", limit=200), callback=callback, options=options,
@@ -70,7 +73,8 @@ async def _answer(request: Request, kind: str, links: Callable[[str, str], dict[
 
 
 def _record_links(root: str, token: str) -> dict[str, str]:
-    return {"recorderDownloadUrl": urls.recorder_download(root, token), "recorderLaunchURI": urls.recorder_launch(token),
+    return {"recorderDownloadUrl": urls.recorder_download(root, token),
+            "recorderLaunchURI": urls.recorder_launch(root, token),
             "recordButtonIframe": urls.iframe(urls.recorder(root, token))}
 
 

@@ -43,9 +43,11 @@ def recorder_download(root: str, token: str) -> str:
     return f"{root}/recorder/download/{quote(token)}"
 
 
-def recorder_launch(token: str) -> str:
-    """The desktop recorder's custom URI, kept as the document prints it (a client may match it)."""
-    return f"ilosrecord:record?token={quote(token)}"
+def recorder_launch(root: str, token: str) -> str:
+    """What a record button links to: the document's ``ilosrecord:`` URI starts an installed ilos
+    desktop recorder, which Reelbase does not have, so its recorder is the browser page (the
+    iframe's page, opened top-level); the document names no use of the scheme beyond launching."""
+    return recorder(root, token)
 
 
 def view(root: str, randtag: str) -> str:
