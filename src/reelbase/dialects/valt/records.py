@@ -4,10 +4,12 @@ multipart/form-data; plus the download URL the upload answers with.
 
 A record is a core recording (``core.videos.recordings``: a project holding its videos). An upload,
 with the record fields a multipart body carries, is one core call
-(``core.videos.recordings.receive_recording_file``) written through the upload engine: ends are inclusive
+(``core.videos.receive_recording_file``) written through the upload engine: ends are inclusive
 (``bytes 0-99/100``) and an end equal to the total (the document's own example,
 ``bytes 0-316620/316620``) is read as the last byte; a chunk that starts past the stored bytes is
-refused with 409 and the current offset; a repeated chunk changes nothing.
+refused with 409 and the current offset; a repeated chunk changes nothing. Record fields may come
+before or after the file part of a form: those before are applied (and checked) before any byte
+is stored, those after once the body has been read to its end.
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ async def create_upload(request: Request, principal: TokenPrincipal, runtime: Ru
 
 
 def _changes(form: dict[str, Any]) -> core_videos.RecordingChanges | None:
-    """The record fields a multipart upload may carry before its file part."""
+    """The record fields of a multipart upload's form (None when it carries none)."""
     if not {"name", "template", "share"} & form.keys():
         return None
     fields = record_fields(form)
@@ -96,10 +98,19 @@ def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid:
     """Store the request's bytes; the stored offset while chunks are missing, None once complete."""
     span = parse_content_range(header) if header is not None else None  # refuse a bad header before reading
     body.open()
-    changes = _changes(nest_form(body.fields)) if body.multipart else None
+    before = dict(body.fields)
+
+    def changes_after() -> core_videos.RecordingChanges | None:
+        for _ in body.chunks:  # the engine leaves a repeated chunk unread: read on to the fields after it
+            pass
+        # The whole form again, not only its new fields: share[users][1] after share[users][0] adds to it.
+        return _changes(nest_form(body.fields)) if body.fields != before else None
+
     return core_videos.receive_recording_file(
         runtime, principal, recording_ref=record_id, video_ref=video_uuid, chunks=body.chunks,
-        filename=body.filename, content_type=body.content_type, span=span, changes=changes,
+        filename=body.filename, content_type=body.content_type, span=span,
+        changes=_changes(nest_form(before)) if body.multipart else None,
+        changes_after=changes_after if body.multipart else None,
         declared_length=None if body.multipart else body.declared_length)
 
 
