@@ -1,5 +1,6 @@
 """Golden tests of the VALT dialect, to the letter of VALT's document (seed 001, "API Upload
-Recording"): record fields that a multipart upload sends after its file part.
+Recording"): record fields that a multipart upload sends after its file part, and a record
+created without a name.
 
 Each test quotes the sentence or table it checks and sends the request as the document shows it
 (``access_token`` in the query, ``Content-Range``, a multipart ``file`` part) to a live server.
@@ -113,3 +114,32 @@ def test_bad_fields_after_the_file_part_are_a_400_in_valts_body(live: LiveServer
         assert r.status_code == 400 and r.json()["error"]["code"] == 400, r.text
         assert "share.users" in r.json()["error"]["message"]
     assert _native(live, alice, video)["shared_group_ids"] == []
+
+
+# ---------------------------------------------------------------- a record without a name
+
+
+def test_create_upload_without_a_name_gets_untitled_record(live: LiveServer, alice: Account) -> None:
+    """1) Create Upload Record: the body's ``name | Recording Name``, and the Response table lists
+    only ``200 Request Successful``, ``401 Unauthorized`` and ``500 Internal Server Error``: a
+    body without a name is no failure of the document's, so the record gets a default name
+    (there is no file yet to name it after)."""
+    with client(live) as c:
+        bodies = ("{}", '{"name": ""}', '{"name": "   "}', '{"name": null}',
+                  '{"template": {"1": "Field Value 1"}, "share": {"users": [1, 2, 3]}}')
+        for body in bodies:
+            r = create_upload(c, alice.secret, body)
+            assert r.status_code == 200, (body, r.text)
+            record, videos = r.json()["id"], r.json()["videos"]
+            assert UUID.match(record) and len(videos) == 1 and UUID.match(videos[0])
+            assert _native(live, alice, videos[0])["title"] == "Untitled record"
+            assert _record_name(live, alice, record) == "Untitled record"
+        assert _native(live, alice, videos[0])["shared_user_ids"] == [1, 2, 3]
+        # a name that is not text is still the client's mistake, in VALT's body
+        wrong = create_upload(c, alice.secret, '{"name": 5}')
+        assert wrong.status_code == 400 and wrong.json() == {"error": {"code": 400, "message": "name must be a string"}}
+        # the upload's own "name" field names the record later
+        record, video = created(c, alice.secret, "{}")
+        r = send_chunk(c, alice.secret, record, video, b"x" * 100, 0, 99, form={"name": "Named at upload"})
+        assert r.status_code == 200, r.text
+    assert _record_name(live, alice, record) == "Named at upload"

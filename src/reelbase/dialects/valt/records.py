@@ -2,6 +2,9 @@
 file) and the upload of that video's file, whole or in Content-Range chunks, raw or as
 multipart/form-data; plus the download URL the upload answers with.
 
+A record created without a name is called ``Untitled record``: the document lists no failure
+for it, and create-upload comes before any file, so there is no filename to name it after yet.
+
 A record is a core recording (``core.videos.recordings``: a project holding its videos). An upload,
 with the record fields a multipart body carries, is one core call
 (``core.videos.receive_recording_file``) written through the upload engine: ends are inclusive
@@ -42,6 +45,7 @@ from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import progress_headers
 
 router = APIRouter(prefix="/api/v3", tags=["records"])
+DEFAULT_NAME = "Untitled record"
 
 _JSON_BODY: dict[str, Any] = {"openapi_extra": {"requestBody": {"content": {"application/json": {
     "schema": {"type": "object"}}}}}}
@@ -71,15 +75,14 @@ async def login(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
 def _create(runtime: Runtime, principal: Principal, fields: RecordFields) -> core_videos.Recording:
     with runtime.session() as db:
         return core_videos.create_recording(
-            db, principal, name=fields.name or "", settings=runtime.settings,
+            db, principal, name=fields.name if fields.name and fields.name.strip() else DEFAULT_NAME,
+            settings=runtime.settings,
             template_fields=fields.template, shared_user_ids=fields.users, shared_group_ids=fields.groups)
 
 
 @router.post("/records/create-upload", summary="Create a record with one video awaiting its file", **_JSON_BODY)
 async def create_upload(request: Request, principal: TokenPrincipal, runtime: RuntimeDep) -> dict[str, Any]:
     fields = record_fields(await _body(request))
-    if not fields.name or not fields.name.strip():
-        raise ValtError(400, "name is required")
     recording = await run_in_threadpool(_create, runtime, principal, fields)
     return record_json(recording)
 
