@@ -1,6 +1,6 @@
 """Golden tests of the VALT dialect, to the letter of VALT's document (seed 001, "API Upload
-Recording"): record fields that a multipart upload sends after its file part, and a record
-created without a name.
+Recording"): record fields that a multipart upload sends after its file part, a record created
+without a name, and the login that the document does not describe (Reelbase's own).
 
 Each test quotes the sentence or table it checks and sends the request as the document shows it
 (``access_token`` in the query, ``Content-Range``, a multipart ``file`` part) to a live server.
@@ -143,3 +143,25 @@ def test_create_upload_without_a_name_gets_untitled_record(live: LiveServer, ali
         r = send_chunk(c, alice.secret, record, video, b"x" * 100, 0, 99, form={"name": "Named at upload"})
         assert r.status_code == 200, r.text
     assert _record_name(live, alice, record) == "Named at upload"
+
+
+# ---------------------------------------------------------------- the access token
+
+
+def test_login_is_reelbases_own_and_its_token_is_an_access_token(live: LiveServer, alice: Account) -> None:
+    """"Authentication is performed with an access token obtained from the API Authentication
+    request." The document does not describe that request, so ``POST /api/v3/login`` is
+    Reelbase's own, and its OpenAPI document says so; the token it answers is an
+    ``access_token`` as the document uses it: "Must be appended to the request URL"."""
+    with client(live) as c:
+        login = c.get("/openapi.json").json()["paths"]["/api/v3/login"]["post"]
+        assert "Reelbase's own" in login["summary"] and "not in VALT's document" in login["summary"]
+        assert '"username"' in login["description"] and "access_token" in login["description"]
+        r = c.post("/api/v3/login", json={"username": alice.email, "password": alice.password})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert set(body) == {"data"} and set(body["data"]) == {"access_token", "expires_in"}
+        assert isinstance(body["data"]["expires_in"], int) and body["data"]["expires_in"] > 0
+        made = create_upload(c, body["data"]["access_token"])
+        assert made.status_code == 200, made.text
+    assert UUID.match(made.json()["id"])

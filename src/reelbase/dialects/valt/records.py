@@ -1,6 +1,8 @@
-"""VALT records (``/api/v3/...``): login, create-upload (a record with one video awaiting its
-file) and the upload of that video's file, whole or in Content-Range chunks, raw or as
-multipart/form-data; plus the download URL the upload answers with.
+"""VALT records (``/api/v3/...``): create-upload (a record with one video awaiting its file)
+and the upload of that video's file, whole or in Content-Range chunks, raw or as
+multipart/form-data; plus the download URL the upload answers with, and Reelbase's own login
+(VALT's document only says the access token comes from its "API Authentication request", which
+it does not describe).
 
 A record created without a name is called ``Untitled record``: the document lists no failure
 for it, and create-upload comes before any file, so there is no filename to name it after yet.
@@ -61,7 +63,10 @@ async def _body(request: Request) -> dict[str, Any]:
     return parse_json(await request.body())
 
 
-@router.post("/login", summary="Log in with email and password; answers an access_token", **_JSON_BODY)
+@router.post("/login", summary="Reelbase's own login (not in VALT's document): email and password in, an "
+             "access_token out", description='`{"username": <email>, "password": ...}` answers '
+             '`{"data": {"access_token", "expires_in"}}`. VALT\'s document does not describe how its access '
+             'token is obtained; this is how a Reelbase password user gets one.', **_JSON_BODY)
 async def login(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     body = await _body(request)
     username, password = body.get("username"), body.get("password")
