@@ -1,6 +1,6 @@
 """Golden tests of the SpareVideos dialect, to the letter of its document (seed 002): the
-``expires`` of every signature array and the upload-specific error code 10004 (Internal system
-error).
+``expires`` of every signature array and the upload-specific error codes 10004 (Internal system
+error) and 100030 (File not converted).
 
 Requests are signed as the document's PHP example signs them (``sparevideos_client.php_sign``)
 and sent to a live server. Internal failures are real ones: the test database is told to refuse
@@ -9,10 +9,12 @@ disk, with nothing of ours replaced.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from reelbase.core.runtime import Runtime
@@ -125,3 +127,51 @@ def test_an_internal_failure_of_an_upload_method_is_10004(live: LiveServer, alic
                        params={"token": token(alice, "files", "delete", codes=[up["code"]])})
             assert expect_error(r, 500, 500)["message"] == "internal error"
         assert up["code"] in _codes(c, alice)
+
+
+# ---------------------------------------------------------------- 100030 File not converted
+
+
+def _wait_state(live: LiveServer, acct: Account, code: str, state: str, timeout: float = 60) -> dict:
+    native = live.client(acct.secret)
+    deadline = time.monotonic() + timeout
+    while True:
+        video = native.get(f"/api/v1/videos/{code}").json()
+        if video["state"] == state or time.monotonic() > deadline:
+            assert video["state"] == state, video
+            return video
+        time.sleep(0.1)
+
+
+def test_conversion_of_a_file_without_its_upload_is_100030(live: LiveServer, alice: Account) -> None:
+    """Step 3, "you need to store the file on your DB and then request conversion when you are
+    ready", with "100030 File not converted": a file code whose file never arrived (here a
+    video made through the native API, which the same team sees as a SpareVideos file) cannot
+    be converted, and says so."""
+    made = live.client(alice.secret).post("/api/v1/videos", json={"title": "no file yet"})
+    assert made.status_code == 201, made.text
+    code = made.json()["token"]
+    with client(live) as c:
+        assert code in _codes(c, alice)
+        t = token(alice, "upload", "convert", file_code=code, convert_sd_only=False, convert_mp4_only=False)
+        body = expect_error(c.get(f"{API}/upload/conversion/initiate", params={"token": t}), 100030, 409)
+        assert body["message"].startswith(f"file {code} not converted: ")
+        assert "state created" in body["message"] and "once it is uploaded" in body["message"]
+    assert live.client(alice.secret).get(f"/api/v1/videos/{code}").json()["state"] == "created"
+
+
+@pytest.mark.workers(1)  # the ingest of the upload runs as a job
+def test_conversion_of_a_file_that_is_no_video_is_100030(live: LiveServer, alice: Account) -> None:
+    """Step 2 returns ``code {file_code}`` for whatever was sent; when that file turns out to be
+    no video, Step 3 answers "100030 File not converted" instead of a success that would never
+    become streams."""
+    with client(live) as c:
+        _, up = upload_bytes(c, alice, b"these bytes are no video" * 50, name="notes.mp4")
+        code = up["code"]
+        _wait_state(live, alice, code, "failed")
+        t = token(alice, "upload", "convert", file_code=code)
+        body = expect_error(c.get(f"{API}/upload/conversion/initiate", params={"token": t}), 100030, 409)
+        assert body["message"].startswith(f"file {code} not converted: ")
+        assert body["message"].endswith("its file could not be processed, upload it again")
+        info = me_file(c, alice, code).json()
+        assert info["status"] == "success" and info["extension"] == "mp4" and info["streams"] == {"mp4": []}
