@@ -1,12 +1,14 @@
 """Golden tests of the SpareVideos dialect, to the letter of its document (seed 002): the
-``expires`` of every signature array and the upload-specific error codes 10004 (Internal system
-error) and 100030 (File not converted).
+``expires`` of every signature array, the upload-specific error codes 10004 (Internal system
+error) and 100030 (File not converted), and where files are deleted (``me/files``, not
+``me/file``).
 
 Requests are signed as the document's PHP example signs them (``sparevideos_client.php_sign``)
 and sent to a live server. Internal failures are real ones: the test database is told to refuse
 a write (a trigger that raises), so the request fails inside the database as it would on a full
 disk, with nothing of ours replaced.
 """
+
 from __future__ import annotations
 
 import time
@@ -175,3 +177,30 @@ def test_conversion_of_a_file_that_is_no_video_is_100030(live: LiveServer, alice
         assert body["message"].endswith("its file could not be processed, upload it again")
         info = me_file(c, alice, code).json()
         assert info["status"] == "success" and info["extension"] == "mp4" and info["streams"] == {"mp4": []}
+
+
+# ---------------------------------------------------------------- deleting files
+
+
+def test_files_are_deleted_through_me_files_and_me_file_refuses_a_delete(live: LiveServer, alice: Account) -> None:
+    """"Delete File(s) ... Endpoint: /me/files, HTTP Method: DELETE (POST with input
+    "_method"="DELETE")", signing ``method "files"``, ``action "delete"`` and ``codes array()``.
+    ``/me/file`` has only "Retrieve file information" (GET) and "Update file information" (PUT,
+    or POST with "_method"="UPDATE"): a delete sent there deletes nothing and points to
+    ``me/files``."""
+    with client(live) as c:
+        _, up = upload_bytes(c, alice, b"x" * 100)
+        code = up["code"]
+        wrong = token(alice, "file", "delete", file_code=code)
+        for r in (c.request("DELETE", f"{API}/me/file", params={"token": wrong}),
+                  c.post(f"{API}/me/file", data={"_method": "DELETE", "token": wrong})):
+            body = expect_error(r, 1000, 405)
+            assert "DELETE me/files" in body["message"] and "'delete'" in body["message"]
+        assert me_file(c, alice, code).json()["status"] == "success"
+        paths = c.get(f"{API[: -len('/api/v1')]}/openapi.json").json()["paths"]
+        assert "delete" not in paths["/api/v1/me/file"] and "delete" in paths["/api/v1/me/files"]
+
+        r = c.request("DELETE", f"{API}/me/files", params={"token": token(alice, "files", "delete", codes=[code])})
+        assert r.status_code == 200 and r.json() == {"status": "success", "codes": [code]}
+        expect_error(me_file(c, alice, code), 404, 404)
+        assert _codes(c, alice) == []
