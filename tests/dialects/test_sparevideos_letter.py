@@ -113,7 +113,7 @@ def test_an_internal_failure_of_an_upload_method_is_10004(live: LiveServer, alic
         before = _codes(c, alice)
         with database_refuses(live.runtime, "INSERT", "upload_sessions"):
             r = _alone(live, "GET", f"{API}/upload/initiate", params={"token": token(alice, "upload", "initiate")})
-            assert expect_error(r, 10004, 500)["message"] == "internal system error; retry the request"
+            assert expect_error(r, 10004, 500)["message"].startswith("internal system error; retry the request")
         assert _codes(c, alice) == before  # Step 1 made nothing: no video without its upload
         assert initiate(c, alice)["status"] == "success"  # and works again once the database does
 
@@ -127,7 +127,7 @@ def test_an_internal_failure_of_an_upload_method_is_10004(live: LiveServer, alic
         with database_refuses(live.runtime, "DELETE", "videos"):
             r = _alone(live, "DELETE", f"{API}/me/files",
                        params={"token": token(alice, "files", "delete", codes=[up["code"]])})
-            assert expect_error(r, 500, 500)["message"] == "internal error"
+            assert expect_error(r, 500, 500)["message"].startswith("internal error")
         assert up["code"] in _codes(c, alice)
 
 
