@@ -37,15 +37,17 @@ def created(c: httpx.Client, token: str, body: str = EXAMPLE_1) -> tuple[str, st
 
 def send_chunk(c: httpx.Client, token: str, record: str, video: str, data: bytes, start: int, end: int,
                *, multipart: bool = True, header_end: int | None = None,
-               form: dict[str, str] | None = None) -> httpx.Response:
+               form: dict[str, str] | None = None, form_after: dict[str, str] | None = None) -> httpx.Response:
     """One chunk ``data[start:end+1]`` with ``Content-Range: bytes start-end/total``, as a
-    multipart ``file`` part (the document's form) or as the raw body."""
+    multipart ``file`` part (the document's form; ``form`` fields before it, ``form_after``
+    fields after it) or as the raw body."""
     shown_end = end if header_end is None else header_end
     headers = {"Content-Range": f"bytes {start}-{shown_end}/{len(data)}"}
     path = f"/api/v3/records/{record}/videos/{video}"
     chunk = data[start:end + 1]
     if multipart:
-        return c.post(path, params={"access_token": token}, headers=headers,
-                      data=form, files={"file": ("clip.mp4", chunk, "video/mp4")})
+        parts = [("file", ("clip.mp4", chunk, "video/mp4")),
+                 *((name, (None, value)) for name, value in (form_after or {}).items())]
+        return c.post(path, params={"access_token": token}, headers=headers, data=form, files=parts)
     return c.post(path, params={"access_token": token, "filename": "clip.mp4"}, content=chunk,
                   headers={**headers, "Content-Type": "video/mp4"})

@@ -1,5 +1,6 @@
 """Streaming multipart/form-data: yields the file part's bytes as they arrive, in constant
-memory, and keeps the small text fields that come before it.
+memory, and keeps the small text fields that come before it (and, once the file part has been
+read to its end, those after it; a further part with a filename is skipped).
 
 The file part is the one named ``file`` (or, failing that, the first part with a filename).
 Text fields are capped at 64 KiB in all, so a hostile form cannot grow memory.
@@ -33,6 +34,7 @@ class MultipartFile:
         self._hvalue = bytearray()
         self._part_name: str | None = None
         self._in_file = False
+        self._text_part = False
         self._file_done = False
         self._found = False
         self._field_buf = bytearray()
@@ -68,6 +70,7 @@ class MultipartFile:
         name = params.get(b"name", b"").decode("utf-8", "replace")
         filename = params.get(b"filename")
         self._part_name = name
+        self._text_part = filename is None
         if not self._found and not self._file_done and (name == "file" or filename is not None):
             self._found = self._in_file = True
             self.filename = filename.decode("utf-8", "replace") if filename is not None else None
@@ -76,7 +79,7 @@ class MultipartFile:
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._in_file:
             self._out.append(data[start:end])
-        elif not self._file_done:
+        elif self._text_part:
             self._fields_size += end - start
             if self._fields_size > MAX_FIELDS_BYTES:
                 raise InvalidInput("form fields too large", field="file")
@@ -86,7 +89,7 @@ class MultipartFile:
         if self._in_file:
             self._in_file = False
             self._file_done = True
-        elif self._part_name and not self._file_done:
+        elif self._part_name and self._text_part:
             self.fields[self._part_name] = self._field_buf.decode("utf-8", "replace")
 
     # driving ----------------------------------------------------------------------------

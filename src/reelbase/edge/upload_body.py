@@ -1,5 +1,6 @@
 """The one reader of upload request bodies: a raw body, or multipart/form-data whose file part is
-streamed and whose small text fields (those sent before the file) are kept.
+streamed and whose small text fields are kept (those before the file once it is opened, those
+after it too once the file has been read to its end).
 
 Every surface that receives a file reads it through :class:`UploadBody`, so the rules live here
 once: form fields merge under the query string (the query wins, as a signed URL's parameters must
@@ -53,8 +54,9 @@ class UploadBody:
 
     @property
     def fields(self) -> dict[str, str]:
-        """The form's text fields read so far (all those before the file part once opened, and
-        still readable after :meth:`open` refused a form without a file part)."""
+        """The form's text fields read so far (all those before the file part once opened, the
+        ones after it as well once the file is consumed, and still readable after :meth:`open`
+        refused a form without a file part)."""
         return self._form.fields if self._form is not None else {}
 
     @property

@@ -8,7 +8,7 @@ the native API and the other dialects see them. No tables of its own.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,7 @@ class Recording:
 
 @dataclass(frozen=True)
 class RecordingChanges:
-    """What an upload may change on its recording before the file (None: left as it is)."""
+    """What an upload may change on its recording (None: left as it is)."""
 
     name: str | None = None
     template_fields: dict[str, Any] | None = None
@@ -148,25 +148,38 @@ def receive_recording_file(
     span: tuple[int, int, int] | None = None,
     declared_length: int | None = None,
     changes: RecordingChanges | None = None,
+    changes_after: Callable[[], RecordingChanges | None] | None = None,
 ) -> int | None:
     """Store the file of a recording's video: the whole file, or the Content-Range chunk
-    ``span`` (start, inclusive end, total). ``changes`` carried by the request are committed
-    first, so they stand even while chunks are still missing. Returns the stored offset while
-    chunks are missing, None once the file is complete. Runs in a worker thread."""
+    ``span`` (start, inclusive end, total). ``changes`` the request carried before its file are
+    committed first (refused before any byte is stored when invalid), so they stand even while
+    chunks are still missing; ``changes_after`` is asked once the bytes are stored, for what
+    arrived after the file (a form's trailing fields), and committed then. Returns the stored
+    offset while chunks are missing, None once the file is complete. Runs in a worker thread."""
     video_uuid = find_video_uuid(runtime, principal, recording_ref, video_ref)
-    if changes is not None:
-        with runtime.session() as db:
-            video = find_recording_video(db, principal, recording_ref, video_uuid)
-            update_recording(db, principal, video, name=changes.name, template_fields=changes.template_fields,
-                             shared_user_ids=changes.shared_user_ids, shared_group_ids=changes.shared_group_ids)
+    _change_recording(runtime, principal, recording_ref, video_uuid, changes)
+    offset = None
     if span is None:
         receive_source(runtime, principal, video_uuid, chunks=chunks, filename=filename, content_type=content_type,
                        declared_length=declared_length)
-        return None
-    start, end, total = span
-    status = receive_range(runtime, principal, video_ref=video_uuid, start=start, end=end, total=total,
-                           chunks=chunks, filename=filename, content_type=content_type)
-    return None if status.complete else status.offset
+    else:
+        start, end, total = span
+        status = receive_range(runtime, principal, video_ref=video_uuid, start=start, end=end, total=total,
+                               chunks=chunks, filename=filename, content_type=content_type)
+        offset = None if status.complete else status.offset
+    if changes_after is not None:
+        _change_recording(runtime, principal, recording_ref, video_uuid, changes_after())
+    return offset
+
+
+def _change_recording(runtime: Runtime, principal: Principal, recording_ref: str, video_uuid: str,
+                      changes: RecordingChanges | None) -> None:
+    if changes is None:
+        return
+    with runtime.session() as db:
+        video = find_recording_video(db, principal, recording_ref, video_uuid)
+        update_recording(db, principal, video, name=changes.name, template_fields=changes.template_fields,
+                         shared_user_ids=changes.shared_user_ids, shared_group_ids=changes.shared_group_ids)
 
 
 def find_video_uuid(runtime: Runtime, principal: Principal, recording_ref: str, video_ref: str) -> str:

@@ -6,6 +6,11 @@ executed, 10001 Fileserver process error, 10002 Upload not valid, 100030 File no
 100031 File already converted, 10004 Internal system error, 10005 Service availability error,
 10006 Service limits exceeded. Domain error codes are mapped to them here, at the edge; the HTTP
 status is the number itself where it is one, otherwise the domain error's own.
+
+The upload-specific numbers answer for the upload process: on the upload server, generic
+failures are 10002 and its own failures 10001 (the fileserver's process); on the API's upload
+methods (``upload/initiate``, ``upload/conversion/initiate``) an internal failure is 10004
+Internal system error, the upload table's own word for what 500 is elsewhere.
 """
 
 from __future__ import annotations
@@ -83,6 +88,10 @@ def _on_upload_server(request: Request) -> bool:
     return request.url.path.rstrip("/").split("/")[-1] in ("upload", "progress")
 
 
+def _on_upload_method(request: Request) -> bool:
+    return "/api/v1/upload/" in request.url.path
+
+
 def _validation(exc: RequestValidationError) -> JSONResponse:
     problem = first_problem(exc, locations=("body", "query", "path"))
     return failure(GENERIC, f"{problem.field}: {problem.message}" if problem.field else "invalid request", 400)
@@ -96,6 +105,8 @@ def _http(exc: StarletteHTTPException) -> JSONResponse:
 def _unexpected(request: Request, request_id: str) -> JSONResponse:
     if _on_upload_server(request):
         return failure(FILESERVER_ERROR, f"fileserver process error (request {request_id})", 500)
+    if _on_upload_method(request):
+        return failure(SYSTEM_ERROR, f"internal system error; retry the request (request {request_id})", 500)
     return failure(INTERNAL, f"internal error (request {request_id})", 500)
 
 

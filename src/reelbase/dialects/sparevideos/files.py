@@ -1,5 +1,8 @@
 """SpareVideos ``/api/v1/me/file`` (get; update of the thumbnail by PUT or POST ``_method``) and
-``/api/v1/me/files`` (list, 2000 codes a page; delete by DELETE or POST ``_method=DELETE``)."""
+``/api/v1/me/files`` (list, 2000 codes a page; delete by DELETE or POST ``_method=DELETE``).
+
+The document deletes only through ``me/files`` (``codes``, an array); a delete sent to
+``me/file`` is refused with 405 and a pointer there, never read as a get."""
 
 from __future__ import annotations
 
@@ -43,11 +46,23 @@ async def _file_code(request: Request, params: dict[str, Any], action: str) -> t
     return signed, str(code)
 
 
+def _refuse_file_delete() -> SpareError:
+    return SpareError(GENERIC, "me/file does not delete; delete with DELETE me/files (or POST _method=DELETE), "
+                      "signing method 'files', action 'delete' and the codes array", 405)
+
+
+@router.delete("/file", include_in_schema=False)
+async def me_file_delete() -> None:
+    raise _refuse_file_delete()
+
+
 @router.get("/file", operation_id="me_file_get", summary="File information")
 @router.post("/file", operation_id="me_file_post", summary="Either of them (_method=UPDATE to update)")
 @router.put("/file", operation_id="me_file_put", summary="Update the file thumbnail")
 async def me_file(request: Request) -> dict[str, Any]:
     params = await request_params(request)
+    if _override(params) == "DELETE":
+        raise _refuse_file_delete()
     update = request.method == "PUT" or _override(params) in ("UPDATE", "PUT", "PATCH")
     signed, code = await _file_code(request, params, "update" if update else "get")
     runtime = get_runtime(request)

@@ -159,9 +159,11 @@ async def conversion(request: Request) -> dict[str, Any]:
                 core_videos.request_conversion(
                     db, signed.principal, video, sd_only=flag(claim(signed, params, "convert_sd_only")),
                     mp4_only=flag(claim(signed, params, "convert_mp4_only")))
-            except Conflict as exc:
-                raise SpareError(NOT_CONVERTED, f"file not converted: {exc.message}; try again once it is "
-                                 "uploaded and processed", 409) from None
+            except Conflict as exc:  # no file yet, a file that is no video, or a conversion under way
+                hint = ("its file could not be processed, upload it again" if video.state == "failed"
+                        else "try again once it is uploaded and processed")
+                raise SpareError(NOT_CONVERTED, f"file {video.token} not converted: {exc.message}; {hint}",
+                                 409) from None
             return {"status": "success", "code": video.token}
 
     return await run_in_threadpool(work)

@@ -1,10 +1,11 @@
 """The VALT dialect: VALT's API v3 upload of recordings (seed document 001) over the core.
 
-Mounted at ``/compat/valt``, with the document's paths below it: ``POST /api/v3/login``
-(email/password -> access token), ``POST /api/v3/records/create-upload`` (a record with one
-video) and ``POST /api/v3/records/{recordID}/videos/{videoID}`` (the video's file, whole or in
-Content-Range chunks). Every request authenticates with ``?access_token=``. A client written for
-VALT works by changing its base URL to ``<public url>/compat/valt``.
+Mounted at ``/compat/valt``, with the document's paths below it: ``POST /api/v3/records/create-upload``
+(a record with one video) and ``POST /api/v3/records/{recordID}/videos/{videoID}`` (the video's
+file, whole or in Content-Range chunks). Every request authenticates with ``?access_token=``: an
+API key secret, or the token of ``POST /api/v3/login`` (email/password -> access token), which
+is Reelbase's own: the document names an "API Authentication request" but does not describe it.
+A client written for VALT works by changing its base URL to ``<public url>/compat/valt``.
 
 Translation only: every operation is a core call; failures use VALT's body
 ``{"error": {"code", "message"}}`` (``errors.py``).

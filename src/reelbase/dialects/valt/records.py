@@ -1,13 +1,20 @@
-"""VALT records (``/api/v3/...``): login, create-upload (a record with one video awaiting its
-file) and the upload of that video's file, whole or in Content-Range chunks, raw or as
-multipart/form-data; plus the download URL the upload answers with.
+"""VALT records (``/api/v3/...``): create-upload (a record with one video awaiting its file)
+and the upload of that video's file, whole or in Content-Range chunks, raw or as
+multipart/form-data; plus the download URL the upload answers with, and Reelbase's own login
+(VALT's document only says the access token comes from its "API Authentication request", which
+it does not describe).
+
+A record created without a name is called ``Untitled record``: the document lists no failure
+for it, and create-upload comes before any file, so there is no filename to name it after yet.
 
 A record is a core recording (``core.videos.recordings``: a project holding its videos). An upload,
 with the record fields a multipart body carries, is one core call
-(``core.videos.recordings.receive_recording_file``) written through the upload engine: ends are inclusive
+(``core.videos.receive_recording_file``) written through the upload engine: ends are inclusive
 (``bytes 0-99/100``) and an end equal to the total (the document's own example,
 ``bytes 0-316620/316620``) is read as the last byte; a chunk that starts past the stored bytes is
-refused with 409 and the current offset; a repeated chunk changes nothing.
+refused with 409 and the current offset; a repeated chunk changes nothing. Record fields may come
+before or after the file part of a form: those before are applied (and checked) before any byte
+is stored, those after once the body has been read to its end.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import progress_headers
 
 router = APIRouter(prefix="/api/v3", tags=["records"])
+DEFAULT_NAME = "Untitled record"
 
 _JSON_BODY: dict[str, Any] = {"openapi_extra": {"requestBody": {"content": {"application/json": {
     "schema": {"type": "object"}}}}}}
@@ -55,7 +63,10 @@ async def _body(request: Request) -> dict[str, Any]:
     return parse_json(await request.body())
 
 
-@router.post("/login", summary="Log in with email and password; answers an access_token", **_JSON_BODY)
+@router.post("/login", summary="Reelbase's own login (not in VALT's document): email and password in, an "
+             "access_token out", description='`{"username": <email>, "password": ...}` answers '
+             '`{"data": {"access_token", "expires_in"}}`. VALT\'s document does not describe how its access '
+             'token is obtained; this is how a Reelbase password user gets one.', **_JSON_BODY)
 async def login(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     body = await _body(request)
     username, password = body.get("username"), body.get("password")
@@ -69,21 +80,20 @@ async def login(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
 def _create(runtime: Runtime, principal: Principal, fields: RecordFields) -> core_videos.Recording:
     with runtime.session() as db:
         return core_videos.create_recording(
-            db, principal, name=fields.name or "", settings=runtime.settings,
+            db, principal, name=fields.name if fields.name and fields.name.strip() else DEFAULT_NAME,
+            settings=runtime.settings,
             template_fields=fields.template, shared_user_ids=fields.users, shared_group_ids=fields.groups)
 
 
 @router.post("/records/create-upload", summary="Create a record with one video awaiting its file", **_JSON_BODY)
 async def create_upload(request: Request, principal: TokenPrincipal, runtime: RuntimeDep) -> dict[str, Any]:
     fields = record_fields(await _body(request))
-    if not fields.name or not fields.name.strip():
-        raise ValtError(400, "name is required")
     recording = await run_in_threadpool(_create, runtime, principal, fields)
     return record_json(recording)
 
 
 def _changes(form: dict[str, Any]) -> core_videos.RecordingChanges | None:
-    """The record fields a multipart upload may carry before its file part."""
+    """The record fields of a multipart upload's form (None when it carries none)."""
     if not {"name", "template", "share"} & form.keys():
         return None
     fields = record_fields(form)
@@ -96,10 +106,19 @@ def _receive(runtime: Runtime, principal: Principal, record_id: str, video_uuid:
     """Store the request's bytes; the stored offset while chunks are missing, None once complete."""
     span = parse_content_range(header) if header is not None else None  # refuse a bad header before reading
     body.open()
-    changes = _changes(nest_form(body.fields)) if body.multipart else None
+    before = dict(body.fields)
+
+    def changes_after() -> core_videos.RecordingChanges | None:
+        for _ in body.chunks:  # the engine leaves a repeated chunk unread: read on to the fields after it
+            pass
+        # The whole form again, not only its new fields: share[users][1] after share[users][0] adds to it.
+        return _changes(nest_form(body.fields)) if body.fields != before else None
+
     return core_videos.receive_recording_file(
         runtime, principal, recording_ref=record_id, video_ref=video_uuid, chunks=body.chunks,
-        filename=body.filename, content_type=body.content_type, span=span, changes=changes,
+        filename=body.filename, content_type=body.content_type, span=span,
+        changes=_changes(nest_form(before)) if body.multipart else None,
+        changes_after=changes_after if body.multipart else None,
         declared_length=None if body.multipart else body.declared_length)
 
 
