@@ -15,7 +15,7 @@ from reelbase.api.videos import router as videos_router
 from reelbase.api.webhooks import router as webhooks_router
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.dialects import mount_dialects
-from reelbase.edge.errors import install_error_handlers
+from reelbase.edge.errors import install_error_handlers, unexpected_error_response
 from reelbase.edge.request_ids import RequestIdMiddleware
 from reelbase.edge.links import API_PREFIX
 from reelbase.jobs.queue import JobQueue
@@ -63,7 +63,7 @@ def create_app(runtime: Runtime | None = None, *, settings: Settings | None = No
     # the pages people use: dashboard, player/embed, uploader, recorder
     mount_web(app)
     # outermost of ours, so every answer (a dialect's, a page's, an upload's) carries the id
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(RequestIdMiddleware, unexpected=unexpected_error_response)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict:

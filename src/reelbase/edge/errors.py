@@ -122,12 +122,15 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=http_error_headers(request, exc),
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        request_id = log_unexpected(request, exc, log)
-        body = error_body(500, "internal", f"internal server error (request {request_id})")
-        body["error"]["request_id"] = request_id
-        return JSONResponse(body, 500, headers={REQUEST_ID_HEADER: request_id})
+
+
+def unexpected_error_response(request: Request, exc: Exception) -> JSONResponse:
+    """The native answer to an exception nothing handled (the app's last line of defence, run by
+    the request-id middleware): logged with its traceback, answered with the request's id only."""
+    request_id = log_unexpected(request, exc, log)
+    body = error_body(500, "internal", f"internal server error (request {request_id})")
+    body["error"]["request_id"] = request_id
+    return JSONResponse(body, 500, headers={REQUEST_ID_HEADER: request_id})
 
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

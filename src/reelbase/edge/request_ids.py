@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HEADER = "X-Request-Id"
@@ -25,8 +27,15 @@ def request_id_of(request: Request) -> str:
 
 
 class RequestIdMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    """Gives each request its id, and is the app's last line of defence: an exception that left
+    the app before it answered is answered by ``unexpected`` (which logs it). Starlette re-raises
+    an exception after its own handler has answered (so that servers may log it); once that answer
+    is complete, re-raising further would only make the server drop a connection whose answer
+    has already gone out, so it stops here."""
+
+    def __init__(self, app: ASGIApp, unexpected: Callable[[Request, Exception], Response]) -> None:
         self.app = app
+        self.unexpected = unexpected
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -39,11 +48,23 @@ class RequestIdMiddleware:
                 break
         request_id = offered if _ACCEPTED.fullmatch(offered) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        started = finished = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started, finished
             if message["type"] == "http.response.start":
+                started = True
                 headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"x-request-id"]
                 message["headers"] = [*headers, (b"x-request-id", request_id.encode())]
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                finished = True
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            if finished:
+                return  # answered and logged by the surface that raised it
+            if started:
+                raise  # half an answer: only dropping the connection tells the client
+            await self.unexpected(Request(scope, receive), exc)(scope, receive, send_with_id)
