@@ -10,8 +10,10 @@ net or another surface (checked by tests/test_layering.py).
 from __future__ import annotations
 
 import importlib
+import re
 
 from fastapi import FastAPI
+from starlette.routing import Mount
 
 from reelbase.core.runtime import Runtime
 
@@ -30,3 +32,8 @@ def mount_dialects(app: FastAPI, runtime: Runtime) -> None:
         sub = importlib.import_module(module).create_app(runtime)
         sub.state.runtime = runtime
         app.mount(f"/compat/{name}", sub)
+        # Everything under the prefix is the dialect's to answer, a path holding a decoded
+        # newline too: without DOTALL the mount would not match it and the native 404 would.
+        mount = app.router.routes[-1]
+        assert isinstance(mount, Mount)
+        mount.path_regex = re.compile(mount.path_regex.pattern, re.DOTALL)

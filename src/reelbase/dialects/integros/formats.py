@@ -57,8 +57,9 @@ def route(router: APIRouter, path: str, *, methods: Iterable[str], summary: str)
 
     def register(handler: Callable) -> Callable:
         for i, suffix in enumerate(SUFFIXES):
-            router.add_api_route(path + suffix, handler, methods=list(methods), summary=summary,
-                                 include_in_schema=i == 1, operation_id=f"{handler.__name__}{i}")
+            for method in methods:  # one route per method: an operation id names one operation
+                router.add_api_route(path + suffix, handler, methods=[method], summary=summary,
+                                     include_in_schema=i == 1, operation_id=f"{method.lower()}_{handler.__name__}{i}")
         return handler
 
     return register

@@ -115,5 +115,7 @@ async def receive(request: Request) -> Response:
 for _path in PATHS:
     router.add_api_route(_path, chunk_test, methods=["GET"], operation_id=f"test{_path.replace('/', '_')}",
                          summary="ResumableJS test request (200 stored, 204 not)")
-    router.add_api_route(_path, receive, methods=["POST", "PUT"], operation_id=f"send{_path.replace('/', '_')}",
-                         summary="A ResumableJS chunk, or the whole file (multipart field `file` or raw body)")
+    for _method in ("POST", "PUT"):  # one route per method: an operation id names one operation
+        router.add_api_route(_path, receive, methods=[_method],
+                             operation_id=f"{_method.lower()}_send{_path.replace('/', '_')}",
+                             summary="A ResumableJS chunk, or the whole file (multipart field `file` or raw body)")
