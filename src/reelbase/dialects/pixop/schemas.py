@@ -3,16 +3,19 @@ the absolute URLs the dialect hands out.
 
 Conventions of the document: camelCase keys, ids are our public UUIDs, dates are UTC
 ``YYYY-MM-DD hh:mm:ss``, lists are HAL (``_links`` self/first/last/next/previous, ``_embedded``).
-Pages are numbered from 1; ``next``/``previous`` are left out where there is no such page.
+Pages are numbered from 1; ``next``/``previous`` are left out where there is no such page. The
+document sets no limit on ``page-size``: one over ours is served at our maximum (``pageSize`` and
+the links say so) rather than refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.core.auth import AccountView
@@ -21,6 +24,16 @@ from reelbase.core.runtime import Runtime
 PREFIX = "/compat/pixop"
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
+
+
+def page_size(
+    value: int = Query(DEFAULT_PAGE_SIZE, alias="page-size", ge=1,
+                       description=f"Results per page (at most {MAX_PAGE_SIZE}: larger sizes are capped)"),
+) -> int:
+    return min(value, MAX_PAGE_SIZE)
+
+
+PageSize = Annotated[int, Depends(page_size)]
 
 
 class Body(BaseModel):

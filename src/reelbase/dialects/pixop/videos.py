@@ -13,7 +13,7 @@ from reelbase.core import videos as core_videos
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.pixop.auth import BearerPrincipal
 from reelbase.dialects.pixop.errors import not_found_as
-from reelbase.dialects.pixop.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, VideoCreateBody, hal_page, url
+from reelbase.dialects.pixop.schemas import PageSize, VideoCreateBody, hal_page, url
 from reelbase.dialects.pixop.video_schema import ingestion_state, processing_state, video_item, video_json
 from reelbase.edge.deps import DbDep, RuntimeDep
 
@@ -52,11 +52,10 @@ def get_video(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str,
 
 @router.get("/videos", summary="The team's videos, newest first (HAL pages)")
 def list_videos(
-    principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
+    principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep, page_size: PageSize,
     project_id: str | None = Query(None, alias="project-id", max_length=64),
     parent_id: str | None = Query(None, alias="parent-id", max_length=64),
     page: int = Query(1, ge=1),
-    page_size: int = Query(DEFAULT_PAGE_SIZE, alias="page-size", ge=1, le=MAX_PAGE_SIZE),
 ) -> dict[str, Any]:
     parent = find_video(db, principal, parent_id) if parent_id else None
     with not_found_as("ProjectNotFoundException"):
