@@ -89,8 +89,8 @@ def hal_page(runtime: Runtime, path: str, *, page: int, page_size: int, total: i
 
 
 def team_json(team: Any) -> dict[str, Any]:
-    # Teams keep no modification time: timeLastUpdated is null (see the dialect's README notes).
-    return {"id": team.uuid, "name": team.name, "dateCreated": date(team.created_at), "timeLastUpdated": None}
+    return {"id": team.uuid, "name": team.name, "dateCreated": date(team.created_at),
+            "timeLastUpdated": date(team.updated_at)}
 
 
 def user_json(view: AccountView) -> dict[str, Any]:
@@ -99,17 +99,17 @@ def user_json(view: AccountView) -> dict[str, Any]:
         "id": user.uuid,
         "name": user.name,
         "email": user.email,
-        "emailConfirmed": False,  # Reelbase has no e-mail confirmation: no address was ever confirmed
+        "emailConfirmed": user.email_confirmed_at is not None,
         "authSignatureMethod": key.algorithm if key else None,
         "authSignaturePublicKey": key.public_key if key else None,
         "authSignaturePublicKeyId": key.key_id if key else None,
         "banned": bool(user.banned),
-        "bannedReason": None,  # not recorded by the core
-        "bannedDate": None,  # not recorded by the core
+        "bannedReason": user.banned_reason if user.banned else None,
+        "bannedDate": date(user.banned_at) if user.banned else None,
         "apiRequestSignatureSecret": sig.secret if sig else None,
         "apiRequestSignatureMethod": sig.method if sig else None,
         "dateCreated": date(user.created_at),
-        "timeLastUpdated": None,  # users keep no modification time
+        "timeLastUpdated": date(user.updated_at),
     }
 
 
