@@ -141,22 +141,26 @@ def users_create(
     password: Annotated[str | None, typer.Option(help="Password (omit for an API-only user)")] = None,
     team: Annotated[str | None, typer.Option(help="Team name (created if new)")] = None,
     admin: Annotated[bool, typer.Option(help="Make the user an operator")] = False,
+    email_confirmed: Annotated[bool, typer.Option(help="You have checked that the address is theirs")] = False,
 ) -> None:
     """Create a user in a team."""
     runtime = _runtime()
     with _reported(), runtime.session() as db:
-        user = core_auth.create_user(db, email=email, password=password, team_name=team, is_admin=admin)
+        user = core_auth.create_user(db, email=email, password=password, team_name=team, is_admin=admin,
+                                     email_confirmed=email_confirmed)
         team_obj = core_auth.primary_team(db, user)
         db.commit()
         console.print(f"created user {user.email} (id {user.uuid}) in team {team_obj.name!r}")
 
 
 @users_app.command("ban")
-def users_ban(email: str, unban: Annotated[bool, typer.Option(help="Lift the ban")] = False) -> None:
+def users_ban(email: str, unban: Annotated[bool, typer.Option(help="Lift the ban")] = False,
+              reason: Annotated[str | None, typer.Option(help="Why (shown to the user's API clients)")] = None,
+              ) -> None:
     """Ban a user: their keys and tokens stop working at once."""
     runtime = _runtime()
     with _reported(), runtime.session() as db:
-        user = core_auth.set_banned(db, email=email, banned=not unban)
+        user = core_auth.set_banned(db, email=email, banned=not unban, reason=reason)
         db.commit()
         console.print(f"{user.email} is {'banned' if user.banned else 'no longer banned'}")
 

@@ -19,7 +19,53 @@ from tests.conftest import Account, LiveServer
 BASE = "/compat/pixop"
 JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
 
-# The document's process-video example, as printed (its one missing comma, after "scanning", added).
+# The document's process-video example, byte for byte as printed (with its missing comma after
+# the "scanning" object), to be sent as the request's text.
+DOC_PROCESS_TEXT = """\
+{
+  "mediaContainerCodec": {
+    "container": "mov",
+    "codec": "h264"
+  },
+  "appleProresProfile": "standard",
+  "dnxhdHrProfile": "dnxhd_sq",
+  "scanning": {
+    "tag": "interlaced_tff",
+    "scanningType": "interlaced",
+    "interlacedFieldOrder": "top_field"
+  }
+  "chromaSubsampling": {
+    "yuv": "4:2:2",
+    "bits": 8
+  },
+  "bitrate": {
+    "mbps": 20.5
+  },
+  "deinterlacer": "deint",
+  "denoiser": "denoise",
+  "stabilizer": "dejit",
+  "scaler": "pabsr1",
+  "resolution": {
+    "tag": "hd_1080p",
+    "width": 1920,
+    "height": 1080,
+    "aspectRatioTag": "16:9"
+  },
+  "clarityBoost": "low",
+  "frameRateConverter": "fblend",
+  "frameRate": {
+    "tag": "film",
+    "fps": 24.0
+  },
+  "postProcessor": "filmgrain",
+  "range": {
+    "startPositionMilliseconds": 0,
+    "endPositionMilliseconds": 30000
+  }
+}
+"""
+
+# The same example as a JSON object (the missing comma added).
 DOC_PROCESS_BODY: dict[str, Any] = {
     "mediaContainerCodec": {"container": "mov", "codec": "h264"},
     "appleProresProfile": "standard",

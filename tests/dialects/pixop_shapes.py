@@ -104,10 +104,12 @@ METADATA = {
     "pixelFormat": {"name": str, "chromaSubsampling": CHROMA},
     "frameWidth": int, "frameHeight": int,
     "scanning": {"metadata": SCANNING, "heuristics": SCANNING},
-    "averageFramerate": float, "durationInMillis": int, "totalFrames": int, "size": int, "videoStreamSize": int,
+    "averageFramerate": float, "durationInMillis": int, "totalFrames": int, "size": int,
+    "videoStreamSize": Opt(int),  # null where the container states no size or rate for the stream (MXF)
 }
 QUALITY = {
-    "metrics": [{"name": str, "sampleMean": float, "subjectiveLabel": Opt(str), "subjectiveScore": Opt(float)}],
+    # sampleMean is null where it is not a number: the infinite PSNR of an exact (lossless) copy.
+    "metrics": [{"name": str, "sampleMean": Opt(float), "subjectiveLabel": Opt(str), "subjectiveScore": Opt(float)}],
     "overallSubjectiveScore": Opt(float),
 }
 PARAMETERS = {

@@ -50,8 +50,8 @@ def test_processing_creates_derived_video_with_quality(pipeline: LiveServer, cli
 @pytest.mark.parametrize(
     ("body", "field"),
     [
-        ({"resolution": {"width": 640, "height": 360, "aspectRatioTag": "16:9"}}, "resolution"),
-        ({"mediaContainerCodec": {"container": "mp4", "codec": "h264"}, "appleProresProfile": "hq"}, "appleProresProfile"),
+        ({"resolution": {"width": 640, "height": 480, "aspectRatioTag": "16:9"}}, "resolution"),
+        ({"mediaContainerCodec": {"container": "mp4", "codec": "prores"}}, "mediaContainerCodec"),
         ({"frameRate": {"fps": 0}}, "frameRate"),
         ({"range": {"startPositionMilliseconds": 1500, "endPositionMilliseconds": 500}}, "range"),
         ({"range": {"startPositionMilliseconds": 0, "endPositionMilliseconds": 60000}}, "range"),

@@ -113,6 +113,7 @@ class Team(Base):
     quota_videos: Mapped[int | None] = mapped_column(Integer)
     max_upload_bytes: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="team")
 
 
@@ -125,7 +126,12 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     banned: Mapped[bool] = mapped_column(Boolean, default=False)
+    banned_at: Mapped[dt.datetime | None] = mapped_column()  # when the ban in force began
+    banned_reason: Mapped[str | None] = mapped_column(Text)  # what the operator gave as the reason
+    # When someone vouched for the address (Reelbase sends no mail, so only an operator can).
+    email_confirmed_at: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="user")
 
 

@@ -2,6 +2,10 @@
 
 Video progress: ingest covers 0–20 % of the way to ``ready`` (the ladder the rest), or all of
 it when conversion is deferred or the ingest is "light" (metadata only).
+
+Processing requests recorded while the video was uploading or being ingested start in the
+ingest's last transaction, under the same lock on the video that those requests take; when the
+ingest fails for good (the file is not a usable video) they fail with it.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ from typing import Any
 
 from reelbase.core.videos.assets import NewAsset, fresh_prefix, prune_family, replace_assets
 from reelbase.core.videos.conversions import lock_video
+from reelbase.core.videos.processing import fail_waiting_processing, start_waiting_processing
 from reelbase.core.job_kinds import IngestPayload, JobKind, TranscodePayload
 from reelbase.core.jobs import enqueue_job
 from reelbase.core.videos.state import INGEST_SHARE, Step, move_video
 from reelbase.db.models import AssetKind, Video
 from reelbase.core.media_env import limits_for, tools_for
 from reelbase.jobs.registry import JobContext, job_handler
+from reelbase.jobs.runner import _is_permanent
 from reelbase.jobs.scratch import job_scratch
 from reelbase.media.quality import assess_quality
 from reelbase.media.probe import ProbeResult, decode_check, detect_interlace, probe
@@ -45,6 +51,23 @@ def _set_video(ctx: JobContext, **values: Any) -> Video | None:
 
 @job_handler(JobKind.ingest)
 def ingest(ctx: JobContext, payload: IngestPayload) -> dict[str, Any] | None:
+    try:
+        return _ingest(ctx)
+    except Exception as exc:
+        if _is_permanent(exc):  # the runner fails the video for it: no retry will ingest this file
+            _fail_waiting(ctx, getattr(exc, "message", None) or str(exc))
+        raise
+
+
+def _fail_waiting(ctx: JobContext, reason: str) -> None:
+    with ctx.runtime.session() as db:
+        video = lock_video(db, ctx.video_id) if ctx.video_id is not None else None
+        if video is not None:
+            fail_waiting_processing(db, video, reason=reason, public_url=ctx.runtime.settings.public_url)
+            db.commit()
+
+
+def _ingest(ctx: JobContext) -> dict[str, Any] | None:
     rt = ctx.runtime
     with rt.session() as db:
         found = ctx.video_and_original(db, missing="video has no original to ingest")
@@ -68,8 +91,7 @@ def ingest(ctx: JobContext, payload: IngestPayload) -> dict[str, Any] | None:
         _set_video(ctx, media_info=media_info, duration_ms=info.duration_ms)
         ctx.set_progress(25, video_span=(0, INGEST_SHARE), force=True)
         if light:
-            _mark_ready(ctx)
-            return {"mode": "light", "duration_ms": info.duration_ms}
+            return {"mode": "light", "duration_ms": info.duration_ms, "process_jobs": _mark_ready(ctx)}
         _store_thumbnails(ctx, work, src, info, video_uuid=video_uuid, token=token)
         ctx.set_progress(60, video_span=(0, INGEST_SHARE))
         quality = _assess(ctx, src, info)
@@ -85,22 +107,28 @@ def ingest(ctx: JobContext, payload: IngestPayload) -> dict[str, Any] | None:
         deferred = bool(options.get("defer_conversion"))
         if deferred:
             move_video(db, video, Step.ingest_finished, public_url=rt.settings.public_url)
+            processing = start_waiting_processing(db, video, public_url=rt.settings.public_url)
             db.commit()
-            return {"duration_ms": info.duration_ms, "conversion": "deferred"}
+            return {"duration_ms": info.duration_ms, "conversion": "deferred",
+                    "process_jobs": [j.id for j in processing]}
         move_video(db, video, Step.ladder_queued)
         job = enqueue_job(db, _ladder_options(options), video_id=video.id)
+        processing = start_waiting_processing(db, video, public_url=rt.settings.public_url)
         db.commit()
         job_id = job.id
-    return {"duration_ms": info.duration_ms, "transcode_job": job_id}
+    return {"duration_ms": info.duration_ms, "transcode_job": job_id, "process_jobs": [j.id for j in processing]}
 
 
-def _mark_ready(ctx: JobContext) -> None:
+def _mark_ready(ctx: JobContext) -> list[int]:
     with ctx.runtime.session() as db:
-        video = db.get(Video, ctx.video_id)
-        if video is not None:
-            ctx.check_owner(db)
-            move_video(db, video, Step.ingest_finished, public_url=ctx.runtime.settings.public_url)
-            db.commit()
+        video = lock_video(db, ctx.video_id) if ctx.video_id is not None else None
+        if video is None:
+            return []
+        ctx.check_owner(db)
+        move_video(db, video, Step.ingest_finished, public_url=ctx.runtime.settings.public_url)
+        processing = start_waiting_processing(db, video, public_url=ctx.runtime.settings.public_url)
+        db.commit()
+        return [j.id for j in processing]
 
 
 def _ladder_options(options: dict[str, Any]) -> TranscodePayload:

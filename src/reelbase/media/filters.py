@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from reelbase.media.processing_spec import PRORES_PROFILES, ProcessingSpec
+from reelbase.media.processing_spec import PRORES_PROFILES, ProcessingSpec, prores_bits_per_mb
 
 DENOISE = {"denoise": "hqdn3d=3:2.25:4.5:3.4", "hqdn3d": "hqdn3d"}  # moderate (0.75x defaults) / defaults
 CLARITY = {"marginal": 0.25, "very_low": 0.4, "low": 0.6, "medium": 0.8, "high": 1.1, "very_high": 1.5}
@@ -182,8 +182,16 @@ def video_codec_args(spec: ProcessingSpec) -> list[str]:
         if spec.container in ("mov", "mp4"):
             args += ["-tag:v", "hvc1"]  # what Apple players require for HEVC in MP4/MOV
     elif spec.codec == "prores":
-        args = ["-c:v", "prores_ks", "-profile:v", str(PRORES_PROFILES[spec.prores_profile or "standard"]),
-                "-vendor", "apl0"]
+        profile = str(PRORES_PROFILES[spec.prores_profile or "standard"])
+        if spec.container == "mxf":
+            # FFmpeg 6's MXF muxer labels ProRes by the stream's profile, which prores_ks leaves unset
+            # ("could not get prores profile"); prores_aw sets it. Validation keeps bitrates (prores_aw
+            # has no rate control) and interlacing (the muxer would label the fields progressive) out of MXF.
+            args = ["-c:v", "prores_aw", "-profile:v", profile, "-vendor", "apl0"]
+        else:
+            args = ["-c:v", "prores_ks", "-profile:v", profile, "-vendor", "apl0"]
+            if b is not None:  # prores_ks has no -b:v; it spends a budget of bits per 16x16 macroblock
+                args += ["-bits_per_mb", str(prores_bits_per_mb(b, spec.width, spec.height, spec.frame_rate))]
         if interlaced:
             args += ["-flags", "+ildct"]
     elif spec.codec == "dnxhd":

@@ -68,8 +68,11 @@ def create_user(
     team_name: str | None = None,
     is_admin: bool = False,
     name: str = "",
+    email_confirmed: bool = False,
 ) -> User:
-    """Create a user and put them in a team (a new one named team_name or after the user)."""
+    """Create a user and put them in a team (a new one named team_name or after the user).
+    ``email_confirmed``: whoever creates the user vouches for the address (Reelbase sends no mail
+    of its own to confirm it)."""
     email = normalize_email(email)
     if db.scalar(select(User).where(User.email == email)) is not None:
         raise Conflict(f"a user with email {email} already exists", field="email")
@@ -80,6 +83,7 @@ def create_user(
         name=name,
         is_admin=is_admin,
         password_hash=hash_password(password) if password else None,
+        email_confirmed_at=utcnow() if email_confirmed else None,
     )
     team = None
     if team_name:
@@ -129,8 +133,7 @@ def verify_password(db: Session, *, email: str, password: str) -> User:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise Unauthenticated("bad credentials") from None
-    if user.banned:
-        raise Banned("this user is banned")
+    refuse_banned(user)
     return user
 
 
@@ -176,8 +179,7 @@ def _principal_for_key(db: Session, key: ApiKey | None) -> Principal:
     if key is None or key.revoked_at is not None or key.key_type not in API_KEY_TYPES:
         raise Unauthenticated("invalid or revoked API key")
     user = db.get_one(User, key.user_id)
-    if user.banned:
-        raise Banned("this user is banned")
+    refuse_banned(user)
     return Principal(user=user, team=db.get_one(Team, key.team_id), api_key=key)
 
 
@@ -213,8 +215,7 @@ def authenticate_public_id(db: Session, public_id: str) -> Principal:
 
 
 def principal_for_user(db: Session, user: User, team_id: int | None = None) -> Principal:
-    if user.banned:
-        raise Banned("this user is banned")
+    refuse_banned(user)
     return Principal(user=user, team=primary_team(db, user, team_id))
 
 
@@ -234,9 +235,24 @@ def revoke_api_key(db: Session, key_ref: str) -> ApiKey:
     return key
 
 
-def set_banned(db: Session, *, email: str, banned: bool) -> User:
+def refuse_banned(user: User) -> None:
+    """Every authentication refuses a banned user here, saying since when and why where recorded
+    (the only answer a banned user's client gets)."""
+    if not user.banned:
+        return
+    since = f" since {user.banned_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC" if user.banned_at else ""
+    raise Banned(f"this user is banned{since}" + (f": {user.banned_reason}" if user.banned_reason else ""))
+
+
+def set_banned(db: Session, *, email: str, banned: bool, reason: str | None = None) -> User:
+    """Ban (or lift the ban on) a user. A ban records when it began (banning a banned user again
+    keeps that time) and the operator's reason; lifting it clears both."""
     user = get_user_by_email(db, email)
+    if banned and not user.banned:
+        user.banned_at = utcnow()
     user.banned = banned
+    user.banned_at = user.banned_at if banned else None
+    user.banned_reason = (reason or user.banned_reason) if banned else None
     return user
 
 

@@ -35,8 +35,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reelbase.core.auth.accounts import refuse_banned
 from reelbase.core.context import Principal
-from reelbase.core.errors import Banned, Unauthenticated
+from reelbase.core.errors import Unauthenticated
 from reelbase.db.models import ApiKey, Membership, Team, User, utcnow
 
 TOKEN_TTL = dt.timedelta(minutes=15)
@@ -166,8 +167,7 @@ def issue_token(db: Session, *, user: User, team: Team, server_secret: str,
                 now: dt.datetime | None = None) -> IssuedToken:
     """A token for ``user`` acting in ``team`` (a team they belong to), valid for TOKEN_TTL.
     Committed, as it may create the user's signing key."""
-    if user.banned:
-        raise Banned("this user is banned")
+    refuse_banned(user)
     _check_member(db, user, team)
     now = now or utcnow()
     expires = now + TOKEN_TTL
@@ -244,6 +244,5 @@ def authenticate_token(db: Session, token: str, *, server_secret: str,
     if team is None:
         raise TokenClaimsInconsistent("the token names no team of this service (tid)")
     _check_member(db, user, team)
-    if user.banned:
-        raise Banned("this user is banned")
+    refuse_banned(user)
     return Principal(user=user, team=team)

@@ -15,6 +15,7 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import InvalidInput, NoMedia, NotFound, RangeNotSatisfiable
 from reelbase.core.runtime import Runtime
 from reelbase.core.videos.catalog import find_video
+from reelbase.core.videos.processing import latest_processed_video
 from reelbase.core.mediatypes import content_type_for
 from reelbase.db.models import AssetKind, MediaAsset, Video
 from reelbase.storage.base import BlobNotFound
@@ -59,11 +60,11 @@ def original_download(db: Session, principal: Principal, video_ref: str) -> Down
 
 
 def processed_download(db: Session, principal: Principal, video_ref: str) -> Download:
-    """The rendered file of a processed (derived) video; NotFound for a video that is not one,
-    NoMedia while it is still being rendered."""
+    """The rendered file of a processed (derived) video, or for a source video that of its newest
+    ready processed video; NotFound when it has none, NoMedia while it is still being rendered."""
     video = find_video(db, principal, video_ref)
     if video.parent_id is None:
-        raise NotFound(f"video {video.uuid} is not a processed video")
+        video = latest_processed_video(db, video)
     asset = find_asset(db, video, kind=AssetKind.original.value, label="original")
     return _download_for(asset, video.original_filename or f"{video.token}.bin")
 

@@ -1,6 +1,8 @@
 """Pixop media service (``/media/v1/...``): upload a video item's media as multipart/form-data
 (full or light ingestion), download the original or the processed file (GET/HEAD, Range,
-ETag / If-None-Match, Content-Disposition).
+ETag / If-None-Match, Content-Disposition). ``download/processed`` takes the processed video's id
+(the ``downloadMediaUrl`` of process-video) or its source's, which serves the newest processed
+video of that source that is ready.
 
 Uploads stream through the core upload engine (``core.uploads.single.receive_source``) in
 constant memory; light ingestion is the video option ``ingest=light`` (metadata only: no
@@ -82,7 +84,8 @@ def download_original(video_id: str, request: Request, principal: BearerPrincipa
 
 
 @router.head("/download/processed/{video_id}", include_in_schema=False)
-@router.get("/download/processed/{video_id}", summary="Download a processed video's media")
+@router.get("/download/processed/{video_id}",
+            summary="Download a processed video's media (given a source video: its newest processed one)")
 def download_processed(video_id: str, request: Request, principal: BearerPrincipal, db: DbDep,
                        runtime: RuntimeDep) -> Response:
     return _send(request, runtime, lambda: processed_download(db, principal, video_id))

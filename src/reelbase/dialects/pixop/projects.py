@@ -11,8 +11,7 @@ from reelbase.core import videos as core_videos
 from reelbase.dialects.pixop.auth import BearerPrincipal
 from reelbase.dialects.pixop.errors import not_found_as
 from reelbase.dialects.pixop.schemas import (
-    DEFAULT_PAGE_SIZE,
-    MAX_PAGE_SIZE,
+    PageSize,
     ProjectBody,
     hal_page,
     project_item,
@@ -35,9 +34,8 @@ def get_project(project_id: str, principal: BearerPrincipal, db: DbDep) -> dict[
 
 @router.get("/projects", summary="The team's projects, newest first (HAL pages)")
 def list_projects(
-    principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
+    principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep, page_size: PageSize,
     page: int = Query(1, ge=1),
-    page_size: int = Query(DEFAULT_PAGE_SIZE, alias="page-size", ge=1, le=MAX_PAGE_SIZE),
 ) -> dict[str, Any]:
     items, total = core_videos.list_projects(db, principal, page=page, per_page=page_size)
     return hal_page(runtime, "/videos/v1/projects", page=page, page_size=page_size, total=total,

@@ -3,16 +3,19 @@ the absolute URLs the dialect hands out.
 
 Conventions of the document: camelCase keys, ids are our public UUIDs, dates are UTC
 ``YYYY-MM-DD hh:mm:ss``, lists are HAL (``_links`` self/first/last/next/previous, ``_embedded``).
-Pages are numbered from 1; ``next``/``previous`` are left out where there is no such page.
+Pages are numbered from 1; ``next``/``previous`` are left out where there is no such page. The
+document sets no limit on ``page-size``: one over ours is served at our maximum (``pageSize`` and
+the links say so) rather than refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from fastapi import Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from reelbase.core.auth import AccountView
@@ -21,6 +24,16 @@ from reelbase.core.runtime import Runtime
 PREFIX = "/compat/pixop"
 DEFAULT_PAGE_SIZE = 30
 MAX_PAGE_SIZE = 100
+
+
+def page_size(
+    value: int = Query(DEFAULT_PAGE_SIZE, alias="page-size", ge=1,
+                       description=f"Results per page (at most {MAX_PAGE_SIZE}: larger sizes are capped)"),
+) -> int:
+    return min(value, MAX_PAGE_SIZE)
+
+
+PageSize = Annotated[int, Depends(page_size)]
 
 
 class Body(BaseModel):
@@ -76,8 +89,8 @@ def hal_page(runtime: Runtime, path: str, *, page: int, page_size: int, total: i
 
 
 def team_json(team: Any) -> dict[str, Any]:
-    # Teams keep no modification time: timeLastUpdated is null (see the dialect's README notes).
-    return {"id": team.uuid, "name": team.name, "dateCreated": date(team.created_at), "timeLastUpdated": None}
+    return {"id": team.uuid, "name": team.name, "dateCreated": date(team.created_at),
+            "timeLastUpdated": date(team.updated_at)}
 
 
 def user_json(view: AccountView) -> dict[str, Any]:
@@ -86,17 +99,17 @@ def user_json(view: AccountView) -> dict[str, Any]:
         "id": user.uuid,
         "name": user.name,
         "email": user.email,
-        "emailConfirmed": False,  # Reelbase has no e-mail confirmation: no address was ever confirmed
+        "emailConfirmed": user.email_confirmed_at is not None,
         "authSignatureMethod": key.algorithm if key else None,
         "authSignaturePublicKey": key.public_key if key else None,
         "authSignaturePublicKeyId": key.key_id if key else None,
         "banned": bool(user.banned),
-        "bannedReason": None,  # not recorded by the core
-        "bannedDate": None,  # not recorded by the core
+        "bannedReason": user.banned_reason if user.banned else None,
+        "bannedDate": date(user.banned_at) if user.banned else None,
         "apiRequestSignatureSecret": sig.secret if sig else None,
         "apiRequestSignatureMethod": sig.method if sig else None,
         "dateCreated": date(user.created_at),
-        "timeLastUpdated": None,  # users keep no modification time
+        "timeLastUpdated": date(user.updated_at),
     }
 
 

@@ -9,7 +9,9 @@ bodies, mapped from what the core stores:
   video, its full-reference scores against the source (PSNR dB, SSIM, VMAF) as metrics with no
   subjective score;
 * ``processing.processingParameters`` from the request resolved against its source
-  (``core.videos.status.processing_spec``), so defaults show as what was actually chosen;
+  (``core.videos.status.processing_spec``), so defaults show as what was actually chosen; beside
+  the document's keys, ``unusedParameters`` lists what the request gave that was not used (a
+  profile for a codec that was not chosen, a field Pixop does not define), each with the reason;
 * ``attributes`` are the video's free-form metadata (``template_fields``).
 
 Statuses are NOT_STARTED, QUEUED, IN_PROGRESS, DONE, FAILED (NOT_APPLICABLE: processing of an
@@ -126,9 +128,18 @@ def _filters(spec: Any) -> list[dict[str, Any]]:
     return filters
 
 
+def _given(request: dict[str, Any], path: str) -> Any:
+    value: Any = request
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 def parameters_json(spec: Any) -> dict[str, Any] | None:
     if spec is None:
         return None
+    unused = [{"field": name, "value": _given(spec.request or {}, name), "reason": reason}
+              for name, reason in spec.unused]
     codec_props: dict[str, Any] = {
         "scanningType": spec.scan_type,
         "interlacedFieldOrder": FIELD_ORDER.get(spec.field_order or ""),
@@ -149,6 +160,7 @@ def parameters_json(spec: Any) -> dict[str, Any] | None:
             "frameHeight": spec.height,
             "videoFilters": _filters(spec),
         },
+        "unusedParameters": unused,
     }
 
 

@@ -1,20 +1,34 @@
 """Pixop videos service, videos (``/videos/v1/...``): get, list (filters ``project-id`` and
 ``parent-id``), create (PUT), process-video, progress of processing and of ingestion, delete
-(with every processed video made from it)."""
+(with every processed video made from it).
+
+process-video takes the document's own example as printed (``body.py``), ignores fields it does
+not know like every other Pixop body, and may be sent while the source is still uploading or
+being ingested: the request is recorded and starts when the ingest ends. Its answer carries, beside
+the document's keys, the ``processingParameters`` of the video it will make (null while the source
+is being ingested), where options that did not apply are listed with the reason.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 from sqlalchemy.orm import Session
 
 from reelbase.core import videos as core_videos
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.pixop.auth import BearerPrincipal
+from reelbase.dialects.pixop.body import LenientJson
 from reelbase.dialects.pixop.errors import not_found_as
-from reelbase.dialects.pixop.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, VideoCreateBody, hal_page, url
-from reelbase.dialects.pixop.video_schema import ingestion_state, processing_state, video_item, video_json
+from reelbase.dialects.pixop.schemas import PageSize, VideoCreateBody, hal_page, url
+from reelbase.dialects.pixop.video_schema import (
+    ingestion_state,
+    parameters_json,
+    processing_state,
+    video_item,
+    video_json,
+)
 from reelbase.edge.deps import DbDep, RuntimeDep
 
 router = APIRouter(prefix="/videos/v1", tags=["videos"])
@@ -52,11 +66,10 @@ def get_video(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str,
 
 @router.get("/videos", summary="The team's videos, newest first (HAL pages)")
 def list_videos(
-    principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
+    principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep, page_size: PageSize,
     project_id: str | None = Query(None, alias="project-id", max_length=64),
     parent_id: str | None = Query(None, alias="parent-id", max_length=64),
     page: int = Query(1, ge=1),
-    page_size: int = Query(DEFAULT_PAGE_SIZE, alias="page-size", ge=1, le=MAX_PAGE_SIZE),
 ) -> dict[str, Any]:
     parent = find_video(db, principal, parent_id) if parent_id else None
     with not_found_as("ProjectNotFoundException"):
@@ -80,18 +93,21 @@ def create_video(principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
             "processVideoUrl": urls["processVideoUrl"]}
 
 
-@router.post("/process-video/{video_id}", summary="Process a video into a new processed video")
+@router.post("/process-video/{video_id}", summary="Process a video into a new processed video",
+             openapi_extra={"requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}}})
 def process_video(video_id: str, principal: BearerPrincipal, db: DbDep, runtime: RuntimeDep,
-                  body: dict[str, Any] | None = Body(None)) -> dict[str, Any]:
+                  body: LenientJson) -> dict[str, Any]:
     source = find_video(db, principal, video_id)
-    derived, _job = core_videos.request_processing(db, principal, source, body or {},
-                                                       settings=runtime.settings)
+    derived, _job = core_videos.request_processing(
+        db, principal, source, {} if body is None else body, settings=runtime.settings, unknown="ignore",
+        wait_for_ingest=True)
     return {
         "sourceVideoId": source.uuid,
         "processedVideoId": derived.uuid,
         "projectId": core_videos.video_refs(db, derived).project,
         "checkProgressUrl": url(runtime, f"/videos/v1/check-process-video-progress/{derived.uuid}"),
         "downloadMediaUrl": url(runtime, f"/media/v1/download/processed/{derived.uuid}"),
+        "processingParameters": parameters_json(core_videos.processing_spec(db, derived)),
     }
 
 
