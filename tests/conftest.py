@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 import threading
@@ -135,6 +136,15 @@ def make_account(runtime: Runtime, *, team: str | None = None, key_type: str = "
         issued = accounts.create_api_key(db, user=user, server_secret=runtime.secret_key, key_type=key_type)
         db.commit()
         return Account(email, password, issued.secret, issued.api_key.public_id, issued.api_key.team_id)
+
+
+def login_csrf(client: httpx.Client) -> str:
+    """The sign-in form's CSRF token, as a browser gets it: GET /login (which also sets the nonce
+    cookie the token is bound to, kept in ``client``)."""
+    page = client.get("/login")
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text)
+    assert found, page.text[:500]
+    return found[1]
 
 
 @pytest.fixture
