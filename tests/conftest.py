@@ -88,9 +88,10 @@ class LiveServer:
         return httpx.Client(base_url=self.url, headers=all_headers, timeout=60)
 
 
-def start_server(app: object) -> tuple[str, uvicorn.Server, threading.Thread]:
+def start_server(app: object, **config_options: object) -> tuple[str, uvicorn.Server, threading.Thread]:
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            **config_options)  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

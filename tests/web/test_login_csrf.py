@@ -1,5 +1,5 @@
 """The sign-in form's CSRF token, over plain HTTP: a form posted from another site (which neither
-reads the page nor carries its nonce cookie) signs no one in."""
+reads the page nor carries its nonce cookie) signs no one in, and forged posts cost no throttle."""
 
 from __future__ import annotations
 
@@ -49,3 +49,10 @@ def test_a_post_without_the_token_or_the_cookie_signs_no_one_in(live: LiveServer
         assert _form(victim, alice.email, alice.password, token).status_code == 403
         assert _form(victim, alice.email, alice.password, "é" * 64).status_code == 403
 
+
+def test_forged_posts_are_refused_before_the_password_is_checked_or_counted(live: LiveServer, alice: Account) -> None:
+    with httpx.Client(base_url=live.url) as browser:
+        for _ in range(12):  # more than the throttle's free failures, but none reaches the password
+            assert _form(browser, alice.email, "not the password", None).status_code == 403
+        signed = _form(browser, alice.email, alice.password, login_csrf(browser))
+        assert signed.status_code == 303 and "reelbase_session" in browser.cookies

@@ -1,6 +1,7 @@
 """Signing in and out of the web pages (``/login``, ``/logout``) and the dependencies pages use
 to know who is there. The session itself is :mod:`reelbase.core.auth.web_sessions`, which also
-checks the sign-in form's CSRF token."""
+checks the sign-in form's CSRF token and has wrong passwords counted by the throttle; a locked-out
+sign-in shows the form again, 429 with ``Retry-After``."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from reelbase.core.context import Principal
-from reelbase.core.errors import DomainError
+from reelbase.core.errors import DomainError, TooManyAttempts
 from reelbase.core.auth import (
     COOKIE_NAME,
     LOGIN_COOKIE,
@@ -23,7 +24,7 @@ from reelbase.core.auth import (
     read_session,
     sign_in,
 )
-from reelbase.edge.deps import get_runtime
+from reelbase.edge.deps import client_address, get_runtime
 from reelbase.web.render import message, render
 
 router = APIRouter(include_in_schema=False)
@@ -107,10 +108,15 @@ async def login(request: Request, email: Annotated[str, Form()] = "", password: 
     def check() -> WebSession:
         with runtime.session() as db:
             return sign_in(db, email=email, password=password, server_secret=runtime.secret_key,
+                           throttle=runtime.throttle, client=client_address(request),
                            login_nonce=request.cookies.get(LOGIN_COOKIE), login_csrf=csrf)
 
     try:
         session = await run_in_threadpool(check)
+    except TooManyAttempts as exc:
+        text = f"Too many failed sign-ins. Wait {exc.retry_after} s, then try again."
+        return _login_page(request, next_url=_safe_next(next), email=email, error=text, status=exc.status,
+                           headers={"Retry-After": str(exc.retry_after)})
     except DomainError as exc:
         if exc.status == 401:
             text = "Wrong email or password."

@@ -1,4 +1,4 @@
-"""Who is asking: users, teams, API keys and their authentication, passwords, JWTs, browser sessions, request signatures, and the one signer of expiring things.
+"""Who is asking: users, teams, API keys and their authentication, passwords, JWTs, browser sessions, request signatures, the one signer of expiring things, and the throttle on guessing.
 
 Surfaces import this package only (``from reelbase.core import auth``); the modules
 inside it import each other directly. Names load on first use, so importing the facade
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from reelbase.core.auth.jwt_tokens import IssuedToken, TokenMissing, authenticate_token, issue_token, rotate_signing_key
     from reelbase.core.auth.key_admin import MAX_NAME, find_key, issue_key, list_keys, revoke_key
     from reelbase.core.auth.signed_requests import SignedRequest, sign_request, verify_signed_request
+    from reelbase.core.auth.throttle import Throttle, open_throttle
     from reelbase.core.auth.web_sessions import COOKIE_NAME, LOGIN_COOKIE, SESSION_TTL, LoginForm, WebSession, check_csrf, check_login_csrf, login_form, read_session, sign_in
 
 _EXPORTS = {
@@ -24,6 +25,7 @@ _EXPORTS = {
     "jwt_tokens": ("IssuedToken", "TokenMissing", "authenticate_token", "issue_token", "rotate_signing_key"),
     "key_admin": ("MAX_NAME", "find_key", "issue_key", "list_keys", "revoke_key"),
     "signed_requests": ("SignedRequest", "sign_request", "verify_signed_request"),
+    "throttle": ("Throttle", "open_throttle"),
     "web_sessions": ("COOKIE_NAME", "LOGIN_COOKIE", "SESSION_TTL", "LoginForm", "WebSession", "check_csrf", "check_login_csrf", "login_form", "read_session", "sign_in"),
 }
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.auth import signer
 from reelbase.core.auth.accounts import principal_for_user, verify_password
+from reelbase.core.auth.throttle import Throttle
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, Unauthenticated
 from reelbase.db.models import User
@@ -84,12 +85,13 @@ def check_login_csrf(server_secret: str, nonce: str | None, given: str | None) -
         raise CsrfFailed("the sign-in form is out of date or came from another site: reload it and try again")
 
 
-def sign_in(db: Session, *, email: str, password: str, server_secret: str, login_nonce: str | None,
-            login_csrf: str | None, now: float | None = None) -> WebSession:
-    """Check the sign-in form's CSRF token (:func:`check_login_csrf`), then the password, and open
-    a session for the user's first team."""
+def sign_in(db: Session, *, email: str, password: str, server_secret: str, throttle: Throttle, client: str | None,
+            login_nonce: str | None, login_csrf: str | None, now: float | None = None) -> WebSession:
+    """Check the sign-in form's CSRF token (:func:`check_login_csrf`), then the password (counted
+    by ``throttle`` against the account and the ``client`` address), and open a session for the
+    user's first team."""
     check_login_csrf(server_secret, login_nonce, login_csrf)
-    user = verify_password(db, email=email, password=password)
+    user = verify_password(db, email=email, password=password, throttle=throttle, client=client)
     principal = principal_for_user(db, user)
     return open_session(principal, server_secret=server_secret, now=now)
 
