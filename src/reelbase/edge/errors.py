@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reelbase.core.errors import DomainError, RangeNotSatisfiable, Unauthenticated
+from reelbase.core.errors import DomainError, RangeNotSatisfiable, TooManyAttempts, Unauthenticated
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,9 @@ class ErrorDetail(BaseModel):
     field: str | None = Field(default=None, description="The input at fault (dotted path), when one is")
     limit: str | None = Field(default=None, description="quota_exceeded: the team limit reached")
     offset: int | None = Field(default=None, description="Upload offset mismatch: the offset stored now")
+    retry_after: int | None = Field(
+        default=None, description="too_many_attempts: seconds to wait before trying again (also Retry-After)"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -45,6 +48,7 @@ _ERROR_MEANINGS = {
     415: "Unsupported media type",
     416: "Range not satisfiable",
     422: "Invalid input (error.field names it)",
+    429: "Too many failed sign-ins, bad API keys or bad signatures: wait Retry-After seconds (error.retry_after)",
     460: "Checksum mismatch: the chunk was discarded",
     503: "Temporarily unavailable; retry",
     "4XX": "Any other client error",
@@ -82,6 +86,9 @@ def domain_error_response(
         answer_headers["WWW-Authenticate"] = 'Bearer realm="reelbase"'
     if isinstance(exc, RangeNotSatisfiable):
         answer_headers["Content-Range"] = f"bytes */{exc.size}"
+    if isinstance(exc, TooManyAttempts):
+        body["error"]["retry_after"] = exc.retry_after
+        answer_headers["Retry-After"] = str(exc.retry_after)
     answer_headers.update(headers or {})
     return JSONResponse(body, status_code=code, headers=answer_headers)
 
