@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import socket
 import threading
@@ -87,9 +88,10 @@ class LiveServer:
         return httpx.Client(base_url=self.url, headers=all_headers, timeout=60)
 
 
-def start_server(app: object) -> tuple[str, uvicorn.Server, threading.Thread]:
+def start_server(app: object, **config_options: object) -> tuple[str, uvicorn.Server, threading.Thread]:
     port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on",
+                            **config_options)  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -135,6 +137,15 @@ def make_account(runtime: Runtime, *, team: str | None = None, key_type: str = "
         issued = accounts.create_api_key(db, user=user, server_secret=runtime.secret_key, key_type=key_type)
         db.commit()
         return Account(email, password, issued.secret, issued.api_key.public_id, issued.api_key.team_id)
+
+
+def login_csrf(client: httpx.Client) -> str:
+    """The sign-in form's CSRF token, as a browser gets it: GET /login (which also sets the nonce
+    cookie the token is bound to, kept in ``client``)."""
+    page = client.get("/login")
+    found = re.search(r'name="csrf" value="([0-9a-f]{64})"', page.text)
+    assert found, page.text[:500]
+    return found[1]
 
 
 @pytest.fixture

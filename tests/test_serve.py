@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import free_port
+from tests.conftest import free_port, login_csrf
 
 
 def test_first_start_prints_what_signs_in_to_the_dashboard_and_the_api(tmp_path: Path) -> None:
@@ -41,7 +41,8 @@ def test_first_start_prints_what_signs_in_to_the_dashboard_and_the_api(tmp_path:
         base = f"http://127.0.0.1:{port}"
         assert f"Dashboard: {base}/" in out and f"API docs: {base}/docs" in out
         with httpx.Client(base_url=base, timeout=30) as browser:
-            signed = browser.post("/login", data={"email": email[1], "password": password[1], "next": "/"})
+            signed = browser.post("/login", data={"email": email[1], "password": password[1], "next": "/",
+                                                  "csrf": login_csrf(browser)})
             assert signed.status_code == 303 and signed.headers["location"] == "/"
             home = browser.get("/")
             assert home.status_code == 200 and email[1] in home.text and "Videos" in home.text

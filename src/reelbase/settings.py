@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GiB = 1 << 30
@@ -61,6 +61,24 @@ class Settings(BaseSettings):
     fetch_allow_hosts: str = Field(
         default="", description="Comma-separated host[:port] that URL fetches may reach anyway"
     )
+    # The brake on guessing (core/auth/throttle.py): counts shared through Redis when the queue is
+    # Redis, else kept in each process.
+    throttle_free_failures: int = Field(
+        default=5, ge=1, description="Wrong passwords an account may have before lockouts start"
+    )
+    throttle_address_free_failures: int = Field(
+        default=20, ge=1, description="Wrong passwords from one client address before lockouts start"
+    )
+    throttle_secret_free_failures: int = Field(
+        default=50, ge=1, description="Bad API keys or signatures from one client address before lockouts start"
+    )
+    throttle_base_seconds: float = Field(
+        default=1.0, gt=0, description="The first lockout; each further failure doubles it"
+    )
+    throttle_max_seconds: float = Field(default=900.0, gt=0, description="The longest lockout")
+    throttle_forget_seconds: float = Field(
+        default=3600.0, gt=0, description="Failures are forgotten after this long without a new one"
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -73,6 +91,15 @@ class Settings(BaseSettings):
         if value is not None and len(value) < 32:
             raise ValueError("REELBASE_SECRET_KEY must be at least 32 characters")
         return value
+
+    @model_validator(mode="after")
+    def _forget_after_lockouts(self) -> Settings:
+        # A count forgotten while its lockout still runs would start the doubling over.
+        if self.throttle_forget_seconds < self.throttle_max_seconds:
+            raise ValueError("REELBASE_THROTTLE_FORGET_SECONDS must be at least REELBASE_THROTTLE_MAX_SECONDS")
+        if self.throttle_base_seconds > self.throttle_max_seconds:
+            raise ValueError("REELBASE_THROTTLE_BASE_SECONDS must not exceed REELBASE_THROTTLE_MAX_SECONDS")
+        return self
 
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.data_dir / 'reelbase.db').resolve()}"

@@ -71,9 +71,10 @@ def test_password_verification(live: LiveServer, alice: Account) -> None:
 
     from reelbase.core.errors import Unauthenticated
 
+    guard = {"throttle": live.runtime.throttle, "client": "127.0.0.1"}
     with live.runtime.session() as db:
-        assert accounts.verify_password(db, email=alice.email, password=alice.password).email == alice.email
+        assert accounts.verify_password(db, email=alice.email, password=alice.password, **guard).email == alice.email
         with pytest.raises(Unauthenticated):
-            accounts.verify_password(db, email=alice.email, password="wrong-password")
+            accounts.verify_password(db, email=alice.email, password="wrong-password", **guard)
         with pytest.raises(Unauthenticated):
-            accounts.verify_password(db, email="nobody@example.com", password="whatever1")
+            accounts.verify_password(db, email="nobody@example.com", password="whatever1", **guard)

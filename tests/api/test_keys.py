@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import Account, LiveServer, make_account
+from tests.conftest import Account, LiveServer, login_csrf, make_account
 
 
 def test_keys_create_list_and_revoke_stops_the_key(live: LiveServer, alice: Account) -> None:
@@ -71,7 +71,8 @@ def test_key_creation_refuses_bad_input_and_needs_csrf_with_a_session(live: Live
         assert client.delete("/api/v1/keys/pk_nope").status_code == 404
     with live.client() as browser:
         assert browser.get("/api/v1/keys").status_code == 401
-        browser.post("/login", data={"email": alice.email, "password": alice.password, "next": "/"})
+        browser.post("/login", data={"email": alice.email, "password": alice.password, "next": "/",
+                                     "csrf": login_csrf(browser)})
         assert browser.get("/api/v1/keys").status_code == 200
         forged = browser.post("/api/v1/keys", json={"name": "from another site"})
         assert forged.status_code == 403 and forged.json()["error"]["code"] == "csrf_failed"

@@ -10,7 +10,7 @@ import re
 import httpx
 import pytest
 
-from tests.conftest import Account, LiveServer
+from tests.conftest import Account, LiveServer, login_csrf
 
 
 def test_upload_token_chooses_the_video_settings_and_names_its_page(live: LiveServer, alice: Account) -> None:
@@ -68,7 +68,8 @@ def test_no_credentials_no_token(live: LiveServer) -> None:
 
 def test_signed_in_browser_makes_tokens_with_csrf_and_their_series_continues(live: LiveServer, alice: Account) -> None:
     with httpx.Client(base_url=live.url, timeout=30) as browser:
-        signed = browser.post("/login", data={"email": alice.email, "password": alice.password, "next": "/"})
+        signed = browser.post("/login", data={"email": alice.email, "password": alice.password, "next": "/",
+                                              "csrf": login_csrf(browser)})
         assert signed.status_code == 303
         refused = browser.post("/api/v1/upload-tokens", json={"kind": "upload"})
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "csrf_failed"

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import Page
 
-from tests.conftest import Account, LiveServer
+from tests.conftest import Account, LiveServer, login_csrf
 
 
 @contextmanager
@@ -20,7 +20,8 @@ def _sign_in(live: LiveServer, account: Account) -> Iterator[httpx.Client]:
 
 
 def _signed(client: httpx.Client, account: Account) -> httpx.Client:
-    r = client.post("/login", data={"email": account.email, "password": account.password, "next": "/"})
+    r = client.post("/login", data={"email": account.email, "password": account.password, "next": "/",
+                                    "csrf": login_csrf(client)})
     assert r.status_code == 303 and r.headers["location"] == "/"
     assert "reelbase_session" in client.cookies
     cookie = r.headers["set-cookie"].lower()
@@ -30,7 +31,8 @@ def _signed(client: httpx.Client, account: Account) -> httpx.Client:
 
 def test_wrong_password_shows_the_form_again_with_an_error(live: LiveServer, alice: Account) -> None:
     with httpx.Client(base_url=live.url) as client:
-        r = client.post("/login", data={"email": alice.email, "password": "nope", "next": "/"})
+        r = client.post("/login", data={"email": alice.email, "password": "nope", "next": "/",
+                                        "csrf": login_csrf(client)})
         assert r.status_code == 401
         assert "Wrong email or password." in r.text
         assert f'value="{alice.email}"' in r.text
@@ -40,8 +42,10 @@ def test_wrong_password_shows_the_form_again_with_an_error(live: LiveServer, ali
 
 def test_next_only_goes_to_a_path_on_this_site(live: LiveServer, alice: Account) -> None:
     with httpx.Client(base_url=live.url) as client:
+        csrf = login_csrf(client)
         for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
-            r = client.post("/login", data={"email": alice.email, "password": alice.password, "next": evil})
+            r = client.post("/login", data={"email": alice.email, "password": alice.password, "next": evil,
+                                            "csrf": csrf})
             assert r.status_code == 303 and r.headers["location"] == "/"
 
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.conftest import Account, LiveServer, make_account
+from tests.conftest import Account, LiveServer, login_csrf, make_account
 from tests.jobs.conftest import clips, pipeline_server, upload_file, wait_for_state  # noqa: F401 - clips is a fixture
 from tests.web.conftest import sign_in
 
@@ -319,7 +319,8 @@ def test_pages_need_a_session_paginate_and_hide_other_teams(server: LiveServer, 
             assert r.status_code == 303 and r.headers["location"].startswith("/login?next="), path
         for i in range(26):
             assert theirs.post("/api/v1/videos", json={"title": f"Clip {i:02d}"}).status_code == 201
-        browser.post("/login", data={"email": other.email, "password": other.password, "next": "/"})
+        browser.post("/login", data={"email": other.email, "password": other.password, "next": "/",
+                                     "csrf": login_csrf(browser)})
         first = browser.get("/")
         assert first.status_code == 200 and first.text.count('class="vcard"') == 24
         assert "Clip 25" in first.text and "Clip 01" not in first.text and HARBOUR not in first.text

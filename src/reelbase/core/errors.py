@@ -100,3 +100,17 @@ class RangeNotSatisfiable(DomainError):
 class ServiceUnavailable(DomainError):
     code = "unavailable"
     status = 503
+
+
+class TooManyAttempts(DomainError):
+    """Too many failed sign-ins (or bad API keys, or bad signatures) for one account or from one
+    client address: refused without checking anything until ``retry_after`` seconds have passed.
+    Not permanent: the same request succeeds once the wait is over."""
+
+    code = "too_many_attempts"
+    status = 429
+    permanent = False
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.retry_after = retry_after

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelbase.core.auth.throttle import Throttle, open_throttle
 from reelbase.core.errors import InvalidInput
 from reelbase.core.jobs import install_dispatch_hook
 from reelbase.db.migrate import upgrade_database
@@ -34,6 +35,9 @@ class Runtime:
     sessions: sessionmaker[Session]
     store: BlobStore
     secret_key: str
+    # The brake on password, API key and signature guessing: one per process, its counts shared
+    # through Redis when the queue is Redis.
+    throttle: Throttle
     # Sends a job id to the queue; set by the job system (jobs/queue.py). Called for every job
     # after the commit that created it (core/jobs.py), and by the reaper.
     dispatch: Callable[..., None] = field(default=lambda job_id, delay=None: None)
@@ -89,6 +93,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         sessions=make_sessionmaker(engine),
         store=store,
         secret_key=settings.resolved_secret_key(),
+        throttle=open_throttle(settings),
     )
     # Jobs created in a transaction go to the queue once it commits (late-bound: the queue of
     # this process sets runtime.dispatch when it starts).

@@ -31,6 +31,15 @@ def get_db(runtime: RuntimeDep) -> Iterator[Session]:
 DbDep = Annotated[Session, Depends(get_db)]
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address, as the throttle counts it: the connection's peer as the ASGI server
+    reports it. The server alone decides whether to believe X-Forwarded-For (uvicorn, which
+    ``reelbase serve`` runs, believes it only from the proxies its ``--forwarded-allow-ips`` /
+    ``FORWARDED_ALLOW_IPS`` names, 127.0.0.1 by default, and then takes the nearest address no
+    trusted proxy wrote); nothing here reads the header, so a client cannot pick its address."""
+    return request.client.host if request.client else None
+
+
 def api_secret_from(request: Request) -> str:
     auth = request.headers.get("authorization", "")
     scheme, _, value = auth.partition(" ")
@@ -54,7 +63,7 @@ def authenticate_request(runtime: Runtime, request: Request) -> Principal:
         if request.method.upper() not in SAFE_METHODS:
             check_csrf(session, request.headers.get("x-csrf-token"))
         return principal
-    return authenticate_api_key(runtime, api_secret_from(request))
+    return authenticate_api_key(runtime, api_secret_from(request), client=client_address(request))
 
 
 def get_principal(request: Request, runtime: RuntimeDep) -> Principal:

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Mount
 
-from reelbase.core.errors import DomainError, RangeNotSatisfiable, Unauthenticated
+from reelbase.core.errors import DomainError, RangeNotSatisfiable, TooManyAttempts, Unauthenticated
 from reelbase.edge.request_ids import HEADER as REQUEST_ID_HEADER
 from reelbase.edge.request_ids import request_id_of
 
@@ -29,6 +29,9 @@ class ErrorDetail(BaseModel):
     offset: int | None = Field(default=None, description="Upload offset mismatch: the offset stored now")
     request_id: str | None = Field(default=None, description="500 only: the request's id (X-Request-Id), "
                                    "which names it in the server's log")
+    retry_after: int | None = Field(
+        default=None, description="too_many_attempts: seconds to wait before trying again (also Retry-After)"
+    )
 
 
 class ErrorResponse(BaseModel):
@@ -50,6 +53,7 @@ _ERROR_MEANINGS = {
     415: "Unsupported media type",
     416: "Range not satisfiable",
     422: "Invalid input (error.field names it)",
+    429: "Too many failed sign-ins, bad API keys or bad signatures: wait Retry-After seconds (error.retry_after)",
     460: "Checksum mismatch: the chunk was discarded",
     503: "Temporarily unavailable; retry",
     "4XX": "Any other client error",
@@ -87,6 +91,9 @@ def domain_error_response(
         answer_headers["WWW-Authenticate"] = 'Bearer realm="reelbase"'
     if isinstance(exc, RangeNotSatisfiable):
         answer_headers["Content-Range"] = f"bytes */{exc.size}"
+    if isinstance(exc, TooManyAttempts):
+        body["error"]["retry_after"] = exc.retry_after
+        answer_headers["Retry-After"] = str(exc.retry_after)
     answer_headers.update(headers or {})
     return JSONResponse(body, status_code=code, headers=answer_headers)
 

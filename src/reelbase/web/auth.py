@@ -1,5 +1,7 @@
 """Signing in and out of the web pages (``/login``, ``/logout``) and the dependencies pages use
-to know who is there. The session itself is :mod:`reelbase.core.auth.web_sessions`."""
+to know who is there. The session itself is :mod:`reelbase.core.auth.web_sessions`, which also
+checks the sign-in form's CSRF token and has wrong passwords counted by the throttle; a locked-out
+sign-in shows the form again, 429 with ``Retry-After``."""
 
 from __future__ import annotations
 
@@ -11,9 +13,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
 from reelbase.core.context import Principal
-from reelbase.core.errors import DomainError
-from reelbase.core.auth import COOKIE_NAME, SESSION_TTL, WebSession, check_csrf, read_session, sign_in
-from reelbase.edge.deps import get_runtime
+from reelbase.core.errors import DomainError, TooManyAttempts
+from reelbase.core.auth import (
+    COOKIE_NAME,
+    LOGIN_COOKIE,
+    SESSION_TTL,
+    WebSession,
+    check_csrf,
+    login_form,
+    read_session,
+    sign_in,
+)
+from reelbase.edge.deps import client_address, get_runtime
 from reelbase.web.render import message, render
 
 router = APIRouter(include_in_schema=False)
@@ -69,28 +80,51 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _login_page(request: Request, *, next_url: str, email: str, error: str | None, status: int = 200,
+                headers: dict[str, str] | None = None) -> Response:
+    """The sign-in form, with its CSRF token; the nonce cookie it is bound to is (re)set with it."""
+    runtime = get_runtime(request)
+    form = login_form(runtime.secret_key, request.cookies.get(LOGIN_COOKIE))
+    response = render(request, "login.html", status=status, title="Sign in", next=next_url, error=error,
+                      email=email, login_csrf=form.csrf)
+    response.headers.update(headers or {})
+    response.set_cookie(LOGIN_COOKIE, form.nonce, max_age=SESSION_TTL, httponly=True, samesite="lax",
+                        secure=runtime.settings.public_url.startswith("https://"), path="/login")
+    return response
+
+
 @router.get("/login")
 def login_page(request: Request, session: OptionalSession, next: str | None = None) -> Response:
     if session is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "login.html", title="Sign in", next=_safe_next(next), error=None, email="")
+    return _login_page(request, next_url=_safe_next(next), email="", error=None)
 
 
 @router.post("/login")
 async def login(request: Request, email: Annotated[str, Form()] = "", password: Annotated[str, Form()] = "",
-                next: Annotated[str, Form()] = "/") -> Response:
+                next: Annotated[str, Form()] = "/", csrf: Annotated[str, Form()] = "") -> Response:
     runtime = get_runtime(request)
 
     def check() -> WebSession:
         with runtime.session() as db:
-            return sign_in(db, email=email, password=password, server_secret=runtime.secret_key)
+            return sign_in(db, email=email, password=password, server_secret=runtime.secret_key,
+                           throttle=runtime.throttle, client=client_address(request),
+                           login_nonce=request.cookies.get(LOGIN_COOKIE), login_csrf=csrf)
 
     try:
         session = await run_in_threadpool(check)
+    except TooManyAttempts as exc:
+        text = f"Too many failed sign-ins. Wait {exc.retry_after} s, then try again."
+        return _login_page(request, next_url=_safe_next(next), email=email, error=text, status=exc.status,
+                           headers={"Retry-After": str(exc.retry_after)})
     except DomainError as exc:
-        text = "Wrong email or password." if exc.status == 401 else exc.message
-        return render(request, "login.html", status=exc.status, title="Sign in", next=_safe_next(next),
-                      error=text, email=email)
+        if exc.status == 401:
+            text = "Wrong email or password."
+        elif exc.code == "csrf_failed":
+            text = "This sign-in form was out of date or came from another site. Sign in again."
+        else:
+            text = exc.message
+        return _login_page(request, next_url=_safe_next(next), email=email, error=text, status=exc.status)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(COOKIE_NAME, session.token, max_age=SESSION_TTL, httponly=True, samesite="lax",
                         secure=runtime.settings.public_url.startswith("https://"), path="/")

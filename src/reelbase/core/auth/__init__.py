@@ -1,4 +1,4 @@
-"""Who is asking: users, teams, API keys and their authentication, passwords, JWTs, browser sessions, request signatures, and the one signer of expiring things.
+"""Who is asking: users, teams, API keys and their authentication, passwords, JWTs, browser sessions, request signatures, the one signer of expiring things, and the throttle on guessing.
 
 Surfaces import this package only (``from reelbase.core import auth``); the modules
 inside it import each other directly. Names load on first use, so importing the facade
@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from reelbase.core.auth.jwt_tokens import IssuedToken, TokenMissing, authenticate_token, issue_token, rotate_signing_key
     from reelbase.core.auth.key_admin import MAX_NAME, find_key, issue_key, list_keys, revoke_key
     from reelbase.core.auth.signed_requests import SignedRequest, sign_request, verify_signed_request
-    from reelbase.core.auth.web_sessions import COOKIE_NAME, SESSION_TTL, WebSession, check_csrf, read_session, sign_in
+    from reelbase.core.auth.throttle import Throttle, open_throttle
+    from reelbase.core.auth.web_sessions import COOKIE_NAME, LOGIN_COOKIE, SESSION_TTL, LoginForm, WebSession, check_csrf, check_login_csrf, login_form, read_session, sign_in
 
 _EXPORTS = {
     "account_settings": ("AccountView", "account_view", "log_in", "rotate_signature_secret", "select_team", "update_password"),
@@ -24,7 +25,8 @@ _EXPORTS = {
     "jwt_tokens": ("IssuedToken", "TokenMissing", "authenticate_token", "issue_token", "rotate_signing_key"),
     "key_admin": ("MAX_NAME", "find_key", "issue_key", "list_keys", "revoke_key"),
     "signed_requests": ("SignedRequest", "sign_request", "verify_signed_request"),
-    "web_sessions": ("COOKIE_NAME", "SESSION_TTL", "WebSession", "check_csrf", "read_session", "sign_in"),
+    "throttle": ("Throttle", "open_throttle"),
+    "web_sessions": ("COOKIE_NAME", "LOGIN_COOKIE", "SESSION_TTL", "LoginForm", "WebSession", "check_csrf", "check_login_csrf", "login_form", "read_session", "sign_in"),
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)

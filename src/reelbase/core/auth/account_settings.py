@@ -28,6 +28,7 @@ from reelbase.core.auth.accounts import derive_key_secret, get_user_by_email, ha
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound
 from reelbase.core.auth.jwt_tokens import IssuedToken, SigningKey, issue_token, signing_key
+from reelbase.core.auth.throttle import Throttle
 from reelbase.db.models import ApiKey, Membership, Team, User, utcnow
 from reelbase.core.numbers import row_id
 
@@ -114,10 +115,12 @@ def update_password(db: Session, principal: Principal, *, new_password: object) 
     return user
 
 
-def log_in(db: Session, *, email: str, password: str, server_secret: str, team_ref: str | None = None) -> IssuedToken:
+def log_in(db: Session, *, email: str, password: str, server_secret: str, throttle: Throttle, client: str | None,
+           team_ref: str | None = None) -> IssuedToken:
     """A login token for the password user acting in ``team_ref`` (their first team without one);
-    Unauthenticated for a wrong email or password."""
-    user = verify_password(db, email=email, password=password)
+    Unauthenticated for a wrong email or password, TooManyAttempts while the account or the
+    ``client`` address is locked out (see ``verify_password``)."""
+    user = verify_password(db, email=email, password=password, throttle=throttle, client=client)
     return issue_token(db, user=user, team=select_team(db, user, team_ref), server_secret=server_secret)
 
 

@@ -27,6 +27,7 @@ from reelbase.db.models import ApiKey, KeyType, Membership, Team, User, utcnow
 from reelbase.core.numbers import row_id
 
 if TYPE_CHECKING:
+    from reelbase.core.auth.throttle import Throttle
     from reelbase.core.runtime import Runtime
     from reelbase.settings import Settings
 
@@ -120,8 +121,24 @@ def teams_of(db: Session, user: User) -> list[Team]:
     return list(db.scalars(query))
 
 
-def verify_password(db: Session, *, email: str, password: str) -> User:
-    """The user whose email and password match, or Unauthenticated (same error for both)."""
+def verify_password(db: Session, *, email: str, password: str, throttle: Throttle, client: str | None) -> User:
+    """The user whose email and password match, or Unauthenticated (same error for both).
+
+    ``throttle`` counts a wrong password against the account and the ``client`` address (None when
+    the caller has none) and answers TooManyAttempts while either is locked out, before argon2
+    runs or the database is asked (``core/auth/throttle.py``)."""
+    attempt = throttle.before_password(email=email, client=client)
+    try:
+        user = _check_password(db, email=email, password=password)
+    except Unauthenticated:
+        throttle.password_failed(attempt)
+        raise
+    throttle.password_succeeded(attempt)
+    refuse_banned(user)
+    return user
+
+
+def _check_password(db: Session, *, email: str, password: str) -> User:
     try:
         user = db.scalar(select(User).where(User.email == normalize_email(email)))
     except InvalidInput:
@@ -133,7 +150,6 @@ def verify_password(db: Session, *, email: str, password: str) -> User:
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         raise Unauthenticated("bad credentials") from None
-    refuse_banned(user)
     return user
 
 
@@ -198,12 +214,21 @@ def authenticate_secret(db: Session, secret: str) -> Principal:
     return principal
 
 
-def authenticate_api_key(runtime: Runtime, secret: str) -> Principal:
+def authenticate_api_key(runtime: Runtime, secret: str, *, client: str | None) -> Principal:
     """The principal of an API key secret, checked in a short transaction of its own that commits
     the key's last-used touch: every surface that takes API keys calls this, so a request's own
-    session never carries (or forgets to commit) that write. Blocking: call from a worker thread."""
+    session never carries (or forgets to commit) that write. Blocking: call from a worker thread.
+
+    A bad key counts against the ``client`` address in ``runtime.throttle``; an address locked out
+    for too many is refused (TooManyAttempts) before the database is asked. A good key costs the
+    throttle one dict lookup."""
+    runtime.throttle.before_secret(client)
     with runtime.session() as db:
-        principal = authenticate_secret(db, secret)
+        try:
+            principal = authenticate_secret(db, secret)
+        except Unauthenticated:
+            runtime.throttle.secret_failed(client)
+            raise
         db.commit()
         return principal
 

@@ -17,7 +17,10 @@ Contract of :func:`verify_signed_request`:
   :class:`SignedRequestInvalid` (401);
 * then ``expires`` must be present and in the future (:class:`SignedRequestExpired`, 401), and the
   token's ``method`` and ``action`` must be the ones the operation asks for
-  (:class:`SignedRequestWrongAction`, 403): a token for one operation never works for another.
+  (:class:`SignedRequestWrongAction`, 403): a token for one operation never works for another;
+* every :class:`SignedRequestInvalid` counts against the client's address in the throttle
+  (``core.auth.throttle``): past its limit the address is refused (TooManyAttempts, 429) for a
+  growing while, before anything is checked.
 
 :func:`sign_request` makes such a token (for tokens the server itself hands out).
 """
@@ -38,6 +41,7 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.auth import signer
 from reelbase.core.auth.accounts import authenticate_public_id, key_secret
+from reelbase.core.auth.throttle import Throttle
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, Unauthenticated
 
@@ -103,11 +107,40 @@ def decode_claims(head: str) -> dict[str, Any]:
 
 
 def verify_signed_request(
-    db: Session, token: str | None, *, server_secret: str, method: str, action: str, now: float | None = None
+    db: Session, token: str | None, *, server_secret: str, method: str, action: str, throttle: Throttle,
+    client: str | None, now: float | None = None
 ) -> SignedRequest:
-    """The principal and claims of a valid token for ``method``/``action`` (see the module doc)."""
+    """The principal and claims of a valid token for ``method``/``action`` (see the module doc).
+
+    An invalid token counts against the ``client`` address in ``throttle``, and an address locked
+    out for too many is refused (TooManyAttempts) before anything is checked. Missing, expired
+    and wrong-action tokens count nothing: the first is no guess, the others were signed with the
+    right secret."""
     if not token:
         raise SignedRequestMissing("no token: sign the request and send it as ?token=<signature>")
+    throttle.before_secret(client)
+    try:
+        principal, claims = _signed_claims(db, token, server_secret=server_secret)
+    except SignedRequestInvalid:
+        throttle.secret_failed(client)
+        raise
+    expires = claims.get("expires")
+    if isinstance(expires, str):
+        with contextlib.suppress(signer.SignatureMalformed):  # text that is no expiry is refused below
+            expires = signer.parse_expires(expires.strip())
+    if not isinstance(expires, int | float) or isinstance(expires, bool):
+        raise SignedRequestExpired("the token has no 'expires' (unix seconds)")
+    if expires <= (time.time() if now is None else now):
+        raise SignedRequestExpired("the token expired; sign a new one")
+    if str(claims.get("method", "")) != method or str(claims.get("action", "")) != action:
+        raise SignedRequestWrongAction(
+            f"this token is for {claims.get('method')}/{claims.get('action')}, not {method}/{action}")
+    return SignedRequest(principal=principal, claims=claims)
+
+
+def _signed_claims(db: Session, token: str, *, server_secret: str) -> tuple[Principal, dict[str, Any]]:
+    """The key's principal and the claims of a token signed with that key's secret;
+    SignedRequestInvalid for anything else."""
     if len(token) > MAX_TOKEN:
         raise SignedRequestInvalid("the token is too long")
     token = token.strip().replace(" ", "+")
@@ -130,15 +163,4 @@ def verify_signed_request(
     secret = key_secret(principal.api_key, server_secret)
     if not signer.equal(_mac(secret, head, algo), signature.lower()):
         raise SignedRequestInvalid("the token's signature does not match (wrong private key, or changed)")
-    expires = claims.get("expires")
-    if isinstance(expires, str):
-        with contextlib.suppress(signer.SignatureMalformed):  # text that is no expiry is refused below
-            expires = signer.parse_expires(expires.strip())
-    if not isinstance(expires, int | float) or isinstance(expires, bool):
-        raise SignedRequestExpired("the token has no 'expires' (unix seconds)")
-    if expires <= (time.time() if now is None else now):
-        raise SignedRequestExpired("the token expired; sign a new one")
-    if str(claims.get("method", "")) != method or str(claims.get("action", "")) != action:
-        raise SignedRequestWrongAction(
-            f"this token is for {claims.get('method')}/{claims.get('action')}, not {method}/{action}")
-    return SignedRequest(principal=principal, claims=claims)
+    return principal, claims

@@ -34,8 +34,12 @@ import re
 import time
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from reelbase.core.errors import DomainError, Forbidden
+
+if TYPE_CHECKING:
+    from reelbase.core.auth.throttle import Throttle
 
 SIGNATURE_HEX = 64  # an HMAC-SHA256 in hex
 # The last second a datetime can hold (9999-12-31 23:59:59 UTC): every accepted expiry can be
@@ -186,14 +190,24 @@ class Refusals:
 
 def check(
     server_secret: str, purpose: Purpose, subject: object, *, expires: object, signature: object,
-    refusals: Refusals, now: float | None = None,
+    refusals: Refusals, now: float | None = None, throttle: Throttle | None = None, client: str | None = None,
 ) -> int:
-    """:func:`verify`, with each refusal raised as the caller's own error (see :class:`Refusals`)."""
+    """:func:`verify`, with each refusal raised as the caller's own error (see :class:`Refusals`).
+
+    With a ``throttle``, a malformed or mismatched signature counts against the ``client``
+    address, and an address locked out for too many is refused (TooManyAttempts) before anything
+    is computed; an expired one counts nothing (this server signed it)."""
+    if throttle is not None:
+        throttle.before_secret(client)
     try:
         return verify(server_secret, purpose, subject, expires=expires, signature=signature, now=now)
     except SignatureMalformed:
+        if throttle is not None:
+            throttle.secret_failed(client)
         raise refusals.error(refusals.malformed) from None
     except SignatureMismatch:
+        if throttle is not None:
+            throttle.secret_failed(client)
         raise refusals.error(refusals.mismatch) from None
     except SignatureExpired as exc:
         when = dt.datetime.fromtimestamp(exc.expires, dt.UTC)

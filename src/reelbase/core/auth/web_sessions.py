@@ -5,13 +5,16 @@ is banned (checked on every request).
 
 Cross-site request forgery: the cookie is ``SameSite=Lax``, and every request that changes
 something must also carry the session's CSRF token (a form field or the ``X-CSRF-Token`` header),
-an HMAC of the session's random id that a page of another origin cannot read.
+an HMAC of the session's random id that a page of another origin cannot read. The sign-in form,
+before there is a session, carries a token of the same kind bound to a nonce cookie of its own
+(:class:`LoginForm`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -21,12 +24,15 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.auth import signer
 from reelbase.core.auth.accounts import principal_for_user, verify_password
+from reelbase.core.auth.throttle import Throttle
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, Unauthenticated
 from reelbase.db.models import User
 
 COOKIE_NAME = "reelbase_session"
+LOGIN_COOKIE = "reelbase_login"  # the sign-in form's CSRF nonce, before there is a session
 SESSION_TTL = 12 * 3600
+_NONCE = re.compile(r"[0-9a-f]{32}")
 _AUDIENCE = "reelbase-web"
 
 
@@ -51,9 +57,41 @@ def _csrf_of(server_secret: str, sid: str) -> str:
     return hmac.new(_key(server_secret), f"csrf:{sid}".encode(), hashlib.sha256).hexdigest()
 
 
-def sign_in(db: Session, *, email: str, password: str, server_secret: str, now: float | None = None) -> WebSession:
-    """Check the password and open a session for the user's first team."""
-    user = verify_password(db, email=email, password=password)
+@dataclass(frozen=True)
+class LoginForm:
+    """The sign-in form's CSRF pair: ``nonce`` goes into a cookie (:data:`LOGIN_COOKIE`), ``csrf``
+    into the form. A page of another site can post the form but neither read nor send the cookie
+    (SameSite=Lax), so it cannot sign a browser in to an account of its choosing."""
+
+    nonce: str
+    csrf: str
+
+
+def _login_csrf_of(server_secret: str, nonce: str) -> str:
+    return hmac.new(_key(server_secret), f"login-csrf:{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def login_form(server_secret: str, nonce: str | None) -> LoginForm:
+    """The pair for a sign-in form: the browser's own nonce (from its cookie) when it has a
+    well-formed one, so several open forms stay valid, else a new one."""
+    if not nonce or not _NONCE.fullmatch(nonce):
+        nonce = secrets.token_hex(16)
+    return LoginForm(nonce=nonce, csrf=_login_csrf_of(server_secret, nonce))
+
+
+def check_login_csrf(server_secret: str, nonce: str | None, given: str | None) -> None:
+    if not nonce or not given or not _NONCE.fullmatch(nonce) or not signer.equal(
+            _login_csrf_of(server_secret, nonce), given.strip()):
+        raise CsrfFailed("the sign-in form is out of date or came from another site: reload it and try again")
+
+
+def sign_in(db: Session, *, email: str, password: str, server_secret: str, throttle: Throttle, client: str | None,
+            login_nonce: str | None, login_csrf: str | None, now: float | None = None) -> WebSession:
+    """Check the sign-in form's CSRF token (:func:`check_login_csrf`), then the password (counted
+    by ``throttle`` against the account and the ``client`` address), and open a session for the
+    user's first team."""
+    check_login_csrf(server_secret, login_nonce, login_csrf)
+    user = verify_password(db, email=email, password=password, throttle=throttle, client=client)
     principal = principal_for_user(db, user)
     return open_session(principal, server_secret=server_secret, now=now)
 

@@ -15,7 +15,7 @@ import logging
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from reelbase.core.errors import DomainError
+from reelbase.core.errors import DomainError, TooManyAttempts
 from reelbase.edge.dialect_app import DialectErrors, first_problem
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ STATUS: dict[str, int] = {
     "too_large": 413,
     "upload_gone": 410,
     "unavailable": 503,
+    "too_many_attempts": 429,
 }
 
 
@@ -47,8 +48,14 @@ class IlosError(Exception):
         self.message = message
 
 
-def failure(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"worked": False, "level": "error", "message": message, "data": None}, status_code=status)
+def failure(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"worked": False, "level": "error", "message": message, "data": None}, status_code=status,
+                        headers=headers)
+
+
+def domain_failure(exc: DomainError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return failure(status_of(exc), exc.message, headers)
 
 
 def status_of(exc: DomainError) -> int:
@@ -63,7 +70,7 @@ def _validation(exc: RequestValidationError) -> JSONResponse:
 ERRORS = DialectErrors(
     name="ilos", log=log, own=IlosError,
     own_answer=lambda exc: failure(exc.status, exc.message),
-    domain=lambda _request, exc: failure(status_of(exc), exc.message),
+    domain=lambda _request, exc: domain_failure(exc),
     validation=_validation,
     http=lambda exc: failure(exc.status_code, str(exc.detail)),
     unexpected=lambda _request, request_id: failure(500, f"internal server error (request {request_id})"),

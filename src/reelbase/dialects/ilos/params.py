@@ -23,6 +23,7 @@ from reelbase.core.context import Principal
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.ilos.errors import IlosError
 from reelbase.dialects.ilos.literal import LiteralError, parse_object
+from reelbase.edge.deps import client_address
 
 MAX_BODY = 256 * 1024
 TRUE = {"true", "1", "yes", "on"}
@@ -146,7 +147,8 @@ async def principal_from(request: Request, params: dict[str, Any], *, organizati
     if not isinstance(secret, str) or not secret.strip():
         raise IlosError(401, "api_key is required")
     runtime: Runtime = request.app.state.runtime
-    principal = await run_in_threadpool(core_auth.authenticate_api_key, runtime, secret.strip())
+    principal = await run_in_threadpool(core_auth.authenticate_api_key, runtime, secret.strip(),
+                                        client=client_address(request))
     if organization_only and principal.key_type != "organization":
         raise IlosError(403, "this endpoint requires an Organization API key")
     return principal

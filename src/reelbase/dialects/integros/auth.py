@@ -17,7 +17,7 @@ from reelbase.core.auth import authenticate_api_key
 from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
-from reelbase.edge.deps import get_runtime
+from reelbase.edge.deps import client_address, get_runtime
 
 # Token token="abc", Token token=abc, Token abc (Rails' authenticate_with_http_token accepts all three)
 _TOKEN_HEADER = re.compile(r'^\s*Token\s+(?:token\s*=\s*)?"?([^",\s]+)"?', re.IGNORECASE)
@@ -32,12 +32,13 @@ def secret_from(request: Request, form: dict[str, str] | None = None) -> str | N
     return match.group(1) if match else None
 
 
-def authenticate(runtime: Runtime, secret: str | None) -> Principal:
-    """Blocking: call from a worker thread (the core commits the key's last-used touch)."""
+def authenticate(runtime: Runtime, secret: str | None, *, client: str | None) -> Principal:
+    """Blocking: call from a worker thread (the core commits the key's last-used touch and counts
+    a bad key against the ``client`` address)."""
     if not secret:
         raise Unauthenticated("access_key is missing: pass ?access_key=<key> or "
                               "'Authorization: Token token=\"<key>\"'")
-    return authenticate_api_key(runtime, secret)
+    return authenticate_api_key(runtime, secret, client=client)
 
 
 async def api_key_principal(request: Request) -> Principal:
@@ -45,7 +46,8 @@ async def api_key_principal(request: Request) -> Principal:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if request.method == "POST" and ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    return await run_in_threadpool(authenticate, get_runtime(request), secret_from(request, form))
+    return await run_in_threadpool(authenticate, get_runtime(request), secret_from(request, form),
+                                   client=client_address(request))
 
 
 ApiKeyPrincipal = Annotated[Principal, Depends(api_key_principal)]

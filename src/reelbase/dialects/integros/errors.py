@@ -16,7 +16,7 @@ import logging
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from reelbase.core.errors import DomainError
+from reelbase.core.errors import DomainError, TooManyAttempts
 from reelbase.edge.dialect_app import DialectErrors, first_problem
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ CODES: dict[str, int] = {
     "too_large": 413,
     "quota_exceeded": 413,
     "unavailable": 503,
+    "too_many_attempts": 429,
 }
 # what ResumableJS must see instead (it would retry 410/413/422/423 forever)
 RESUMABLE_STATUS = {410: 404, 413: 400, 422: 400, 423: 503}
@@ -65,7 +66,8 @@ def domain_failure(exc: DomainError, *, resumable: bool = False) -> JSONResponse
     status = status_of(exc)
     if resumable:
         status = RESUMABLE_STATUS.get(status, status)
-    return failure(status, exc.message, exc.field)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return failure(status, exc.message, exc.field, headers)
 
 
 def _validation(exc: RequestValidationError) -> JSONResponse:

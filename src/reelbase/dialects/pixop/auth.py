@@ -1,8 +1,9 @@
 """Pixop authentication: HTTP Basic (email/password) to obtain a JWT, ``Authorization: Bearer
 <JWT>`` everywhere else; a few account endpoints take either.
 
-The checks themselves are core operations (``core.auth.accounts.verify_password`` with argon2,
-``core.auth.jwt_tokens.authenticate_token``); this module only reads the header and names the failure:
+The checks themselves are core operations (``core.auth.accounts.verify_password`` with argon2 and
+the throttle on guessing, ``core.auth.jwt_tokens.authenticate_token``); this module only reads the
+header (and the client's address, which the throttle counts) and names the failure:
 no Bearer token is NoJWTTokenFoundException, and an unexpected failure while authenticating is
 Pixop's AuthException (500).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, NamedTuple
 
 from fastapi import Depends, Request
 
@@ -22,7 +23,7 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import DomainError, Unauthenticated
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.pixop.errors import PixopError
-from reelbase.edge.deps import get_runtime
+from reelbase.edge.deps import client_address, get_runtime
 
 
 def _scheme(request: Request) -> tuple[str, str]:
@@ -30,8 +31,17 @@ def _scheme(request: Request) -> tuple[str, str]:
     return scheme.lower(), value.strip()
 
 
-def basic_credentials(request: Request) -> tuple[str, str] | None:
-    """(email, password) from an HTTP Basic header, None when the header is not Basic."""
+class BasicCredentials(NamedTuple):
+    """An HTTP Basic email and password, with the address that sent them: the throttle counts a
+    wrong password against both, so the address travels with the credentials to every check."""
+
+    email: str
+    password: str
+    client: str | None
+
+
+def basic_credentials(request: Request) -> BasicCredentials | None:
+    """The credentials of an HTTP Basic header, None when the header is not Basic."""
     scheme, value = _scheme(request)
     if scheme != "basic":
         return None
@@ -42,7 +52,7 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
     email, colon, password = decoded.partition(":")
     if not colon or not email or len(decoded) > 2048:
         raise Unauthenticated("the Basic credentials are not 'email:password'")
-    return email, password
+    return BasicCredentials(email, password, client_address(request))
 
 
 def _guarded(work: Callable[[], Principal]) -> Principal:
@@ -66,12 +76,15 @@ def principal_from_bearer(runtime: Runtime, request: Request) -> Principal:
     return _guarded(work)
 
 
-def principal_from_password(runtime: Runtime, email: str, password: str, team_ref: str | None = None) -> Principal:
-    """The user behind Basic credentials, acting in ``team_ref`` (or their first team)."""
+def principal_from_password(runtime: Runtime, email: str, password: str, client: str | None,
+                            team_ref: str | None = None) -> Principal:
+    """The user behind Basic credentials (``*basic_credentials(request)``) from the ``client``
+    address, acting in ``team_ref`` (or their first team)."""
 
     def work() -> Principal:
         with runtime.session() as db:
-            user = core_auth.verify_password(db, email=email, password=password)
+            user = core_auth.verify_password(db, email=email, password=password, throttle=runtime.throttle,
+                                             client=client)
             team = select_team(db, user, team_ref)
             return core_auth.principal_for_user(db, user, team.id)
 

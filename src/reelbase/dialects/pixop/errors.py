@@ -17,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reelbase.core.errors import DomainError, NotFound, RangeNotSatisfiable
+from reelbase.core.errors import DomainError, NotFound, RangeNotSatisfiable, TooManyAttempts
 from reelbase.edge.dialect_app import DialectErrors, first_problem
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ CODES: dict[str, tuple[int, str]] = {
     "range_not_satisfiable": (416, "RangeNotSatisfiableException"),
     "upload_gone": (410, "UploadGoneException"),
     "unavailable": (503, "ServiceUnavailableException"),
+    "too_many_attempts": (429, "TooManyRequestsException"),
 }
 
 
@@ -66,6 +67,8 @@ def failure(status: int, exception: str, message: str, headers: dict[str, str] |
 def domain_failure(exc: DomainError) -> JSONResponse:
     status, name = CODES.get(exc.code, (exc.status, "ServiceException"))
     headers = {"Content-Range": f"bytes */{exc.size}"} if isinstance(exc, RangeNotSatisfiable) else None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     return failure(status, name, exc.message, headers)
 
 

@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from reelbase.core.auth import SignedRequest, verify_signed_request
 from reelbase.dialects.sparevideos.errors import GENERIC, SpareError
-from reelbase.edge.deps import get_runtime
+from reelbase.edge.deps import client_address, get_runtime
 
 MAX_FORM_BYTES = 256 * 1024
 
@@ -67,12 +67,14 @@ async def request_params(request: Request) -> dict[str, Any]:
 async def verify(request: Request, params: dict[str, Any], *, method: str, action: str) -> SignedRequest:
     runtime = get_runtime(request)
     token = params.get("token")
+    client = client_address(request)
 
     def work() -> SignedRequest:
         # Read only: a signed request names its key by public id and touches nothing.
         with runtime.session() as db:
             return verify_signed_request(db, token if isinstance(token, str) else None,
-                                         server_secret=runtime.secret_key, method=method, action=action)
+                                         server_secret=runtime.secret_key, method=method, action=action,
+                                         throttle=runtime.throttle, client=client)
 
     return await run_in_threadpool(work)
 

@@ -22,7 +22,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reelbase.core.errors import DomainError
+from reelbase.core.errors import DomainError, TooManyAttempts
 from reelbase.edge.dialect_app import DialectErrors, first_problem
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,8 @@ CODES: dict[str, tuple[int, int]] = {
     "quota_exceeded": (LIMITS_EXCEEDED, 413),
     "too_large": (LIMITS_EXCEEDED, 413),
     "unavailable": (NOT_AVAILABLE, 503),
+    # not authorized for now: too many bad signatures from the address (HTTP 429, Retry-After)
+    "too_many_attempts": (NOT_AUTHORIZED, 429),
     # the upload server's own failures
     "upload_gone": (UPLOAD_NOT_VALID, 410),
     "signature_invalid": (UPLOAD_NOT_VALID, 403),
@@ -72,16 +74,17 @@ class SpareError(Exception):
         self.status = status or (error if error < 600 else 400)
 
 
-def failure(error: int, message: str, status: int) -> JSONResponse:
+def failure(error: int, message: str, status: int, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse({"status": "error", "error": error, "message": message}, status_code=status,
-                        headers={"Cache-Control": "no-store"})
+                        headers={"Cache-Control": "no-store", **(headers or {})})
 
 
 def domain_failure(exc: DomainError, *, upload: bool = False) -> JSONResponse:
     error, status = CODES.get(exc.code, (GENERIC, exc.status))
     if upload:
         error = UPLOAD_CODES.get(error, error)
-    return failure(error, exc.message, status)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttempts) else None
+    return failure(error, exc.message, status, headers)
 
 
 def _on_upload_server(request: Request) -> bool:

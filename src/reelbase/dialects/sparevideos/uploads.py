@@ -42,7 +42,7 @@ from reelbase.dialects.sparevideos.errors import (
     SpareError,
 )
 from reelbase.dialects.sparevideos.links import UPLOAD_SERVER, upload_server
-from reelbase.edge.deps import get_runtime
+from reelbase.edge.deps import client_address, get_runtime
 from reelbase.edge.upload_body import UploadBody
 
 router = APIRouter()
@@ -85,6 +85,7 @@ def _grant(runtime: Any, signed: SignedRequest) -> UploadGrant:
 @router.post(UPLOAD_SERVER, summary="Step 2: upload the file (multipart 'file') or fetch 'remote_file'")
 async def upload(request: Request) -> dict[str, Any]:
     runtime = get_runtime(request)
+    client = client_address(request)
     params: dict[str, Any] = dict(request.query_params)
     body = UploadBody(request)
     if body.multipart:
@@ -95,8 +96,8 @@ async def upload(request: Request) -> dict[str, Any]:
             except InvalidInput:
                 if not body.fields.get("remote_file"):
                     raise SpareError(UPLOAD_NOT_EXECUTED, "send a 'file' or a 'remote_file'") from None
-                return _remote(runtime, body.params)
-            signed = _verify_upload_token(runtime, body.params)
+                return _remote(runtime, body.params, client)
+            signed = _verify_upload_token(runtime, body.params, client)
             receive_signed_source(runtime, _grant(runtime, signed), chunks=body.chunks, filename=body.filename,
                                   content_type=body.content_type)
             return {"status": "success", "code": signed.claims.get("code")}
@@ -110,17 +111,17 @@ async def upload(request: Request) -> dict[str, Any]:
     fields = dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
     if not fields.get("remote_file"):
         raise SpareError(UPLOAD_NOT_EXECUTED, "send a 'file' (multipart/form-data) or a 'remote_file' URL")
-    return await run_in_threadpool(_remote, runtime, {**fields, **params})
+    return await run_in_threadpool(_remote, runtime, {**fields, **params}, client)
 
 
-def _verify_upload_token(runtime: Any, params: dict[str, Any]) -> SignedRequest:
+def _verify_upload_token(runtime: Any, params: dict[str, Any], client: str | None) -> SignedRequest:
     with runtime.session() as db:
         return verify_signed_request(db, params.get("token"), server_secret=runtime.secret_key,
-                                     method="upload", action="upload")
+                                     method="upload", action="upload", throttle=runtime.throttle, client=client)
 
 
-def _remote(runtime: Any, params: dict[str, Any]) -> dict[str, Any]:
-    signed = _verify_upload_token(runtime, params)
+def _remote(runtime: Any, params: dict[str, Any], client: str | None) -> dict[str, Any]:
+    signed = _verify_upload_token(runtime, params, client)
     start_signed_url_import(runtime, _grant(runtime, signed), url=str(params["remote_file"]))
     return {"status": "success", "code": signed.claims.get("code")}
 

@@ -19,15 +19,16 @@ from reelbase.core.context import Principal
 from reelbase.core.errors import Unauthenticated
 from reelbase.core.runtime import Runtime
 from reelbase.dialects.valt.errors import BAD_CREDENTIALS, NO_TOKEN, ValtError
-from reelbase.edge.deps import get_runtime
+from reelbase.edge.deps import client_address, get_runtime
 
 
 def _looks_like_jwt(token: str) -> bool:
     return token.count(".") == 2 and not token.startswith(core_auth.SECRET_PREFIX)
 
 
-def principal_for_token(runtime: Runtime, token: str) -> Principal:
-    """The principal an access token stands for (blocking: runs in a worker thread)."""
+def principal_for_token(runtime: Runtime, token: str, *, client: str | None) -> Principal:
+    """The principal an access token stands for, from the ``client`` address (blocking: runs in
+    a worker thread)."""
     token = token.strip()
     if not token:
         raise ValtError(401, NO_TOKEN)
@@ -35,7 +36,7 @@ def principal_for_token(runtime: Runtime, token: str) -> Principal:
         if _looks_like_jwt(token):
             with runtime.session() as db:
                 return core_auth.authenticate_token(db, token, server_secret=runtime.secret_key)
-        return core_auth.authenticate_api_key(runtime, token)
+        return core_auth.authenticate_api_key(runtime, token, client=client)
     except Unauthenticated:
         raise ValtError(401, BAD_CREDENTIALS) from None
 
@@ -47,15 +48,16 @@ _QUERY_TOKEN = APIKeyQuery(name="access_token", auto_error=False,
 def access_token(request: Request, token: Annotated[str | None, Depends(_QUERY_TOKEN)]) -> Principal:
     if token is None or not token.strip():
         raise ValtError(401, NO_TOKEN)
-    return principal_for_token(get_runtime(request), token)
+    return principal_for_token(get_runtime(request), token, client=client_address(request))
 
 
-def login_token(runtime: Runtime, *, username: str, password: str) -> core_auth.IssuedToken:
+def login_token(runtime: Runtime, *, username: str, password: str, client: str | None) -> core_auth.IssuedToken:
     """A login token for a password user acting in their first team (``Bad credentials.`` for
-    a wrong email or password)."""
+    a wrong email or password; too many from the account or the ``client`` address are 429)."""
     with runtime.session() as db:
         try:
-            return log_in(db, email=username, password=password, server_secret=runtime.secret_key)
+            return log_in(db, email=username, password=password, server_secret=runtime.secret_key,
+                          throttle=runtime.throttle, client=client)
         except Unauthenticated:
             raise ValtError(401, BAD_CREDENTIALS) from None
 

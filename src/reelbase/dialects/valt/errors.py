@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from reelbase.core.errors import DomainError, RangeNotSatisfiable
+from reelbase.core.errors import DomainError, RangeNotSatisfiable, TooManyAttempts
 from reelbase.core.uploads import OffsetMismatch
 from reelbase.edge.dialect_app import DialectErrors, first_problem
 from reelbase.edge.uploads import progress_headers
@@ -41,6 +41,7 @@ STATUS: dict[str, int] = {
     "range_not_satisfiable": 416,
     "upload_gone": 410,
     "unavailable": 503,
+    "too_many_attempts": 429,
 }
 
 
@@ -70,6 +71,8 @@ def domain_failure(exc: DomainError) -> JSONResponse:
         headers.update(progress_headers(exc.offset))
     if isinstance(exc, RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{exc.size}"
+    if isinstance(exc, TooManyAttempts):
+        headers["Retry-After"] = str(exc.retry_after)
     if exc.field:
         extra["field"] = exc.field
     return failure(status, exc.message, headers=headers or None, **extra)

@@ -41,7 +41,7 @@ from reelbase.dialects.valt.schemas import (
     record_fields,
     record_json,
 )
-from reelbase.edge.deps import DbDep, RuntimeDep
+from reelbase.edge.deps import DbDep, RuntimeDep, client_address
 from reelbase.edge.files import file_response
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import progress_headers
@@ -72,7 +72,8 @@ async def login(request: Request, runtime: RuntimeDep) -> dict[str, Any]:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
         raise ValtError(401, "Bad credentials.")
-    issued = await run_in_threadpool(login_token, runtime, username=username, password=password)
+    issued = await run_in_threadpool(login_token, runtime, username=username, password=password,
+                                     client=client_address(request))
     expires_in = max(0, int(issued.expires_at.timestamp() - time.time()))
     return {"data": {"access_token": issued.token, "expires_in": expires_in}}
 
