@@ -17,7 +17,7 @@ from reelbase.core import auth as core_auth
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
 from reelbase.edge.representations import key_public
 
-router = APIRouter(prefix="/keys", tags=["keys"], responses=error_responses(401, 403))
+router = APIRouter(prefix="/keys", tags=["keys"], responses=error_responses(401, 403, 429))
 
 
 class KeyCreate(Strict):

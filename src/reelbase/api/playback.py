@@ -24,7 +24,7 @@ class PlaybackTokenRequest(BaseModel):
 
 @router.post("/{video_id}/playback-token",
              summary="A signed, expiring token that lets anyone with the link watch this (private) video",
-             response_model=PlaybackToken, responses=error_responses(400, 401, 403, 404, 422))
+             response_model=PlaybackToken, responses=error_responses(400, 401, 403, 429, 404, 422))
 def create_playback_token(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep,
                           body: PlaybackTokenRequest | None = None) -> dict[str, Any]:
     ttl = (body or PlaybackTokenRequest()).ttl_seconds

@@ -14,7 +14,7 @@ from reelbase.edge.links import ListPageDep
 
 # project_public() leaves video_count out where it was not counted; response_model_exclude_unset
 # keeps such a key out instead of sending it as null.
-router = APIRouter(tags=["projects"], responses=error_responses(401, 403))
+router = APIRouter(tags=["projects"], responses=error_responses(401, 403, 429))
 
 
 @router.post("/projects", status_code=201, response_model=ProjectPublic, response_model_exclude_unset=True,

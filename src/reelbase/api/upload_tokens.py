@@ -80,7 +80,7 @@ def page_url(runtime: Runtime, token: UploadToken) -> str:
 # the other key out rather than sending it as null.
 @router.post("/upload-tokens", status_code=201, summary="A one-time token for the uploader or recorder page",
              response_model=UploadTokenPublic, response_model_exclude_unset=True,
-             responses=error_responses(400, 401, 403, 422))
+             responses=error_responses(400, 401, 403, 429, 422))
 async def create_upload_token(body: UploadTokenCreate, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     callback = Callback(url=body.callback_url, format="", extras={}) if body.callback_url else None
     made = await run_in_threadpool(

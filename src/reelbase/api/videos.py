@@ -36,7 +36,7 @@ from reelbase.edge.representations import video_json as render
 from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import ANSWER_RESPONSES, content_range_upload
 
-router = APIRouter(prefix="/videos", tags=["videos"], responses=error_responses(401, 403))
+router = APIRouter(prefix="/videos", tags=["videos"], responses=error_responses(401, 403, 429))
 
 
 @router.post("", status_code=201, summary="Create a video (then upload its source to upload_url)",

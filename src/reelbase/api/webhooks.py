@@ -11,7 +11,7 @@ from reelbase.core import webhooks as core_webhooks
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep
 from reelbase.edge.representations import delivery_public, subscription_public
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=error_responses(401, 403))
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=error_responses(401, 403, 429))
 
 
 class WebhookCreate(Strict):

@@ -39,7 +39,7 @@ _STATUS_FOR_RESUMABLE = {422: 400, 413: 400, 410: 404, 423: 503}
 
 
 # Never 422 or 413 here (see above); FastAPI would document 422 for a route with parameters.
-_ERRORS = error_responses(400, 401, 403, 404, 409, 503)
+_ERRORS = error_responses(400, 401, 403, 429, 404, 409, 503)
 
 
 class ChunkPresent(BaseModel):

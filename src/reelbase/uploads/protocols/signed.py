@@ -66,7 +66,7 @@ def _grant(runtime: Runtime, params: dict[str, str]) -> UploadGrant:
 
 
 @router.post("/signed-urls", status_code=201, summary="A signed URL to upload one file without an API key",
-             response_model=SignedUrlPublic, responses=error_responses(400, 401, 403, 404, 409, 413, 422))
+             response_model=SignedUrlPublic, responses=error_responses(400, 401, 403, 429, 404, 409, 413, 422))
 def create_signed_url(body: SignedUrlCreate, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     signed = create_signed_upload(runtime, principal, body.video, expires_in=body.expires_in, filename=body.filename,
                                   length=body.size, title=body.title, project=body.project)
@@ -87,7 +87,7 @@ def create_signed_url(body: SignedUrlCreate, principal: PrincipalDep, runtime: R
 _SIGNED_DOC = dict(
     summary="Upload the file to a signed URL",
     response_model=VideoPublic,
-    responses={**ANSWER_RESPONSES, **error_responses(400, 401, 403, 404, 409, 413, 422)},
+    responses={**ANSWER_RESPONSES, **error_responses(400, 401, 403, 429, 404, 409, 413, 422)},
 )
 
 

@@ -33,7 +33,7 @@ class UrlImport(BaseModel):
 
 
 @router.post("/url", status_code=202, summary="Upload by URL: the server fetches the file",
-             response_model=UploadPublic, responses=error_responses(400, 401, 403, 404, 409, 413, 422))
+             response_model=UploadPublic, responses=error_responses(400, 401, 403, 429, 404, 409, 413, 422))
 def import_url(body: UrlImport, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
     status = start_url_import(runtime, principal, body.video, url=body.url, filename=body.filename,
                               title=body.title, project=body.project)
@@ -41,7 +41,7 @@ def import_url(body: UrlImport, principal: PrincipalDep, runtime: RuntimeDep) ->
 
 
 @router.get("/{upload_id}", summary="An upload's state and progress (0-100)", response_model=UploadPublic,
-            responses=error_responses(401, 403, 404, 422))
+            responses=error_responses(401, 403, 429, 404, 422))
 async def get_upload_state(upload_id: str, request: Request) -> JSONResponse:
     runtime = get_runtime(request)
     try:
