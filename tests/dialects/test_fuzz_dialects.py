@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.api.test_fuzz_native import fuzz_seed, run_schemathesis, unexpected_errors
+from tests.api.test_fuzz_native import fuzz_seed, lift_the_brake, run_schemathesis, unexpected_errors
 from tests.conftest import Account, LiveServer
 from tests.dialects import pixop_client, sparevideos_client
 
@@ -142,6 +142,7 @@ def requests(draw: st.DrawFn, dialect: Dialect, routes: list[tuple[str, str]], i
 def test_dialect_answers_generated_requests_in_its_own_shape(
     live: LiveServer, alice: Account, dialect: Dialect, caplog: pytest.LogCaptureFixture
 ) -> None:
+    lift_the_brake(live)
     routes = _routes(live, dialect)
     api = live.client(alice.secret)
     video = api.post("/api/v1/videos", json={"title": "fuzz"}).json()
@@ -169,6 +170,7 @@ def test_dialect_answers_generated_requests_in_its_own_shape(
 
 def test_dialect_documents_hold_under_schemathesis(live: LiveServer, alice: Account,
                                                    caplog: pytest.LogCaptureFixture) -> None:
+    lift_the_brake(live)
     seed = fuzz_seed()
     print(f"schemathesis seed {seed} (replay with REELBASE_FUZZ_SEED={seed})")
     headers = {"integros": f'Authorization: Token token="{alice.secret}"', "valt": f"Authorization: Bearer {alice.secret}",
