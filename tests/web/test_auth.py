@@ -88,7 +88,8 @@ def test_a_non_ascii_csrf_token_is_refused_not_crashed(live: LiveServer, alice: 
 
 
 def test_a_forged_or_banned_session_is_refused(live: LiveServer, alice: Account) -> None:
-    with httpx.Client(base_url=live.url, cookies={"reelbase_session": "eyJhbGciOiJub25lIn0.e30."}) as client:
+    with httpx.Client(base_url=live.url, cookies={"reelbase_session": "eyJhbGciOiJub25lIn0.e30."},
+                      timeout=30) as client:
         assert client.get("/api/v1/videos").status_code == 401
     with _sign_in(live, alice) as client:
         assert client.get("/api/v1/videos").status_code == 200
