@@ -60,6 +60,22 @@ _TUS_HEADERS = {
     "Reelbase-Video": {"schema": {"type": "string"}, "description": "The video's id"},
 }
 
+# What a tus request must carry, so the document describes the requests the server accepts.
+_VERSION = {"name": "Tus-Resumable", "in": "header", "required": True, "schema": {"type": "string", "enum": ["1.0.0"]}}
+_LENGTH = {"name": "Upload-Length", "in": "header", "required": False,
+           "schema": {"type": "integer", "minimum": 0}, "description": "The whole size (or Upload-Defer-Length: 1)"}
+_OFFSET = {"name": "Upload-Offset", "in": "header", "required": True,
+           "schema": {"type": "integer", "minimum": 0}, "description": "Where this chunk starts"}
+_CHUNK = {"required": True, "content": {"application/offset+octet-stream": {
+    "schema": {"type": "string", "format": "binary"}}}}
+
+
+def _tus_doc(*headers: dict, body: dict | None = None) -> dict:
+    extra: dict = {"parameters": [_VERSION, *headers]}
+    if body is not None:
+        extra["requestBody"] = body
+    return {"openapi_extra": extra}
+
 
 class VersionMismatch(DomainError):
     code = "tus_version"
@@ -150,7 +166,8 @@ async def tus_options(request: Request) -> Response:
 @router.post("/", status_code=201, summary="tus creation (with optional first chunk)", response_class=Response,
              responses={201: {"description": "Created: no body; the upload's URL is in Location",
                               "headers": {**_TUS_HEADERS, "Location": {"schema": {"type": "string"}}}},
-                        **error_responses(400, 401, 403, 429, 404, 409, 412, 413, "4XX")})
+                        **error_responses(400, 401, 403, 429, 404, 409, 412, 413, "4XX")},
+             **_tus_doc(_LENGTH))
 @router.post("", status_code=201, include_in_schema=False)
 async def tus_create(request: Request) -> Response:
     runtime = get_runtime(request)
@@ -212,7 +229,7 @@ async def _patch(request: Request, actor: Any, upload_id: str, *, offset: int) -
                               "headers": {**_TUS_HEADERS, "Upload-Length": {"schema": {"type": "integer"}},
                                           "Upload-Defer-Length": {"schema": {"type": "integer"}},
                                           "Upload-Metadata": {"schema": {"type": "string"}}}},
-                        **error_responses(401, 403, 429, 404, 410, 412, "4XX", body=False)})
+                        **error_responses(401, 403, 429, 404, 410, 412, "4XX", body=False)}, **_tus_doc())
 async def tus_head(upload_id: str, request: Request) -> Response:
     try:
         _check_version(request)
@@ -233,7 +250,8 @@ async def tus_head(upload_id: str, request: Request) -> Response:
 
 @router.patch("/{upload_id}", status_code=204, summary="tus: append a chunk at Upload-Offset",
               responses={204: {"description": "Stored", "headers": _TUS_HEADERS},
-                         **error_responses(400, 401, 403, 429, 404, 409, 410, 412, 413, 415, 460, "4XX")})
+                         **error_responses(400, 401, 403, 429, 404, 409, 410, 412, 413, 415, 460, "4XX")},
+              **_tus_doc(_OFFSET, body=_CHUNK))
 async def tus_patch(upload_id: str, request: Request) -> Response:
     try:
         _check_version(request)
@@ -250,7 +268,7 @@ async def tus_patch(upload_id: str, request: Request) -> Response:
 
 
 @router.delete("/{upload_id}", status_code=204, summary="tus termination: stop an upload, free its bytes",
-               responses=error_responses(400, 401, 403, 429, 404, 410, 412, "4XX"))
+               responses=error_responses(400, 401, 403, 429, 404, 410, 412, "4XX"), **_tus_doc())
 async def tus_delete(upload_id: str, request: Request) -> Response:
     try:
         _check_version(request)
