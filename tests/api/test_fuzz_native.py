@@ -15,6 +15,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,10 @@ def run_schemathesis(schema_url: str, *args: str, seed: int, examples: int) -> t
     """Run the schemathesis CLI; its exit code, its report and the number of cases it generated."""
     command = [sys.executable, "-m", "schemathesis.cli", "run", schema_url, "--seed", str(seed),
                "--max-examples", str(examples), "--workers", "1", "--no-color", *args]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks"}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.api.schemathesis_hooks",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    with tempfile.TemporaryDirectory() as scratch:  # where schemathesis keeps its cache of crashes
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env, cwd=scratch)
     report = done.stdout + done.stderr
     generated = re.search(r"(\d+) generated", report)
     return done.returncode, report, int(generated.group(1)) if generated else 0
