@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     throttle_forget_seconds: float = Field(
         default=3600.0, gt=0, description="Failures are forgotten after this long without a new one"
     )
+    # Who is asking, remembered per process (core/auth/principal_cache.py): a revocation, a ban
+    # or a password change is seen at once by the process that made it and, with the Redis queue
+    # or a shared data directory, by every other; elsewhere within this lifetime.
+    auth_cache_seconds: float = Field(
+        default=30.0, ge=0,
+        description="How long a process trusts what it read about an API key, token or session (0: not at all)",
+    )
+    auth_cache_entries: int = Field(default=10_000, ge=1, description="Principals one process remembers at most")
+    key_last_used_seconds: float = Field(
+        default=60.0, gt=0, description="API keys' last_used_at is recorded at most this often per key and process"
+    )
 
     @field_validator("public_url")
     @classmethod

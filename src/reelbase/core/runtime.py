@@ -15,6 +15,9 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session, sessionmaker
 
+from reelbase.core.auth.cache_broadcast import open_broadcast
+from reelbase.core.auth.key_use import KeyUse
+from reelbase.core.auth.principal_cache import PrincipalCache, watch_sessions
 from reelbase.core.auth.throttle import Throttle, open_throttle
 from reelbase.core.errors import InvalidInput
 from reelbase.core.jobs import install_dispatch_hook
@@ -38,6 +41,12 @@ class Runtime:
     # The brake on password, API key and signature guessing: one per process, its counts shared
     # through Redis when the queue is Redis.
     throttle: Throttle
+    # Who is asking, remembered for a short while (core/auth/principal_cache.py): invalidated
+    # after every commit of these sessions that changes a user, team, key or membership, and
+    # through Redis or the data directory's stamp file in the other processes.
+    auth_cache: PrincipalCache
+    # API keys' last-used times, recorded at most once an interval per key (core/auth/key_use.py).
+    key_use: KeyUse
     # Sends a job id to the queue; set by the job system (jobs/queue.py). Called for every job
     # after the commit that created it (core/jobs.py), and by the reaper.
     dispatch: Callable[..., None] = field(default=lambda job_id, delay=None: None)
@@ -94,7 +103,11 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         store=store,
         secret_key=settings.resolved_secret_key(),
         throttle=open_throttle(settings),
+        auth_cache=PrincipalCache(ttl=settings.auth_cache_seconds, max_entries=settings.auth_cache_entries,
+                                  broadcast=open_broadcast(settings)),
+        key_use=KeyUse(engine, interval=settings.key_last_used_seconds),
     )
+    watch_sessions(runtime.sessions, runtime.auth_cache)
     # Jobs created in a transaction go to the queue once it commits (late-bound: the queue of
     # this process sets runtime.dispatch when it starts).
     install_dispatch_hook(runtime.sessions, lambda job_id: runtime.dispatch(job_id))

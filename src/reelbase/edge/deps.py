@@ -52,14 +52,14 @@ def api_secret_from(request: Request) -> str:
 
 
 def authenticate_request(runtime: Runtime, request: Request) -> Principal:
-    """Authenticate in a short transaction of the core's (it commits the last-used touch). An API key wins;
-    without one, a signed-in browser's session cookie is accepted (the dashboard uses the native
-    API this way), and then a request that changes something must carry ``X-CSRF-Token``."""
+    """Authenticate through the core's principal cache (no query, no write while cached; the
+    request's own session is not used). An API key wins; without one, a signed-in browser's
+    session cookie is accepted (the dashboard uses the native API this way), and then a request
+    that changes something must carry ``X-CSRF-Token``."""
     cookie = request.cookies.get(COOKIE_NAME)
     has_key = request.headers.get("authorization") or request.headers.get("x-api-key")
     if cookie and not has_key:
-        with runtime.session() as db:
-            principal, session = read_session(db, cookie, server_secret=runtime.secret_key)
+        principal, session = read_session(runtime, cookie)
         if request.method.upper() not in SAFE_METHODS:
             check_csrf(session, request.headers.get("x-csrf-token"))
         return principal

@@ -44,8 +44,7 @@ def optional_session(request: Request) -> tuple[Principal, WebSession] | None:
         return None
     runtime = get_runtime(request)
     try:
-        with runtime.session() as db:
-            principal, session = read_session(db, cookie, server_secret=runtime.secret_key)
+        principal, session = read_session(runtime, cookie)
     except DomainError:
         return None
     request.state.web_session = session

@@ -12,7 +12,7 @@ from reelbase.core.facade import lazy_exports
 
 if TYPE_CHECKING:
     from reelbase.core.auth.account_settings import AccountView, account_view, log_in, rotate_signature_secret, select_team, update_password
-    from reelbase.core.auth.accounts import SECRET_PREFIX, authenticate_api_key, create_api_key, create_user, get_user_by_email, key_secret, list_api_keys, primary_team, principal_for_user, revoke_api_key, set_banned, set_team_limits, team_limits, verify_password
+    from reelbase.core.auth.accounts import SECRET_PREFIX, authenticate_api_key, create_api_key, create_user, get_user_by_email, key_secret, list_api_keys, primary_team, principal_for_public_id, principal_for_user, revoke_api_key, set_banned, set_team_limits, team_limits, verify_password
     from reelbase.core.auth.jwt_tokens import IssuedToken, TokenMissing, authenticate_token, issue_token, rotate_signing_key
     from reelbase.core.auth.key_admin import MAX_NAME, find_key, issue_key, list_keys, revoke_key
     from reelbase.core.auth.signed_requests import SignedRequest, sign_request, verify_signed_request
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 _EXPORTS = {
     "account_settings": ("AccountView", "account_view", "log_in", "rotate_signature_secret", "select_team", "update_password"),
-    "accounts": ("SECRET_PREFIX", "authenticate_api_key", "create_api_key", "create_user", "get_user_by_email", "key_secret", "list_api_keys", "primary_team", "principal_for_user", "revoke_api_key", "set_banned", "set_team_limits", "team_limits", "verify_password"),
+    "accounts": ("SECRET_PREFIX", "authenticate_api_key", "create_api_key", "create_user", "get_user_by_email", "key_secret", "list_api_keys", "primary_team", "principal_for_public_id", "principal_for_user", "revoke_api_key", "set_banned", "set_team_limits", "team_limits", "verify_password"),
     "jwt_tokens": ("IssuedToken", "TokenMissing", "authenticate_token", "issue_token", "rotate_signing_key"),
     "key_admin": ("MAX_NAME", "find_key", "issue_key", "list_keys", "revoke_key"),
     "signed_requests": ("SignedRequest", "sign_request", "verify_signed_request"),

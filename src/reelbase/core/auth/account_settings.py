@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelbase.core.auth.accounts import derive_key_secret, get_user_by_email, hash_password, teams_of, verify_password
-from reelbase.core.context import Principal
+from reelbase.core.context import Principal, TeamSnapshot, UserSnapshot
 from reelbase.core.errors import Conflict, InvalidInput, NotFound
 from reelbase.core.auth.jwt_tokens import IssuedToken, SigningKey, issue_token, signing_key
 from reelbase.core.auth.throttle import Throttle
@@ -47,14 +47,14 @@ class RequestSignature:
 
 @dataclass(frozen=True)
 class AccountView:
-    user: User
-    team: Team
+    user: UserSnapshot
+    team: TeamSnapshot
     other_teams: list[Team]
     signing_key: SigningKey | None
     signature: RequestSignature | None
 
 
-def _signature_row(db: Session, user: User) -> ApiKey | None:
+def _signature_row(db: Session, user: User | UserSnapshot) -> ApiKey | None:
     return db.scalar(
         select(ApiKey).where(ApiKey.user_id == user.id, ApiKey.key_type == SIGNATURE_KEY_TYPE,
                              ApiKey.revoked_at.is_(None)).order_by(ApiKey.id.desc())
@@ -67,7 +67,7 @@ def _describe(row: ApiKey, server_secret: str) -> RequestSignature:
                             method=SIGNATURE_METHOD)
 
 
-def request_signature(db: Session, user: User, *, server_secret: str) -> RequestSignature | None:
+def request_signature(db: Session, user: User | UserSnapshot, *, server_secret: str) -> RequestSignature | None:
     """The user's current request-signature secret, or None if none was ever generated."""
     row = _signature_row(db, user)
     return _describe(row, server_secret) if row else None

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
-from reelbase.core.context import Principal
+from reelbase.core.auth.principal_cache import Tag, principal_tags
+from reelbase.core.context import KeySnapshot, Principal, TeamSnapshot, UserSnapshot
 from reelbase.core.errors import Banned, Conflict, InvalidInput, NotFound, Unauthenticated
 from reelbase.db.models import ApiKey, KeyType, Membership, Team, User, utcnow
 from reelbase.core.numbers import row_id
@@ -106,7 +107,7 @@ def get_user_by_email(db: Session, email: str) -> User:
     return user
 
 
-def primary_team(db: Session, user: User, team_id: int | None = None) -> Team:
+def primary_team(db: Session, user: User | UserSnapshot, team_id: int | None = None) -> Team:
     """The user's team (the given one if they belong to it, else their first)."""
     query = select(Membership).where(Membership.user_id == user.id).order_by(Membership.id)
     memberships = list(db.scalars(query))
@@ -116,7 +117,7 @@ def primary_team(db: Session, user: User, team_id: int | None = None) -> Team:
     raise NotFound("the user belongs to no such team")
 
 
-def teams_of(db: Session, user: User) -> list[Team]:
+def teams_of(db: Session, user: User | UserSnapshot) -> list[Team]:
     query = select(Team).join(Membership).where(Membership.user_id == user.id).order_by(Team.id)
     return list(db.scalars(query))
 
@@ -156,11 +157,11 @@ def _check_password(db: Session, *, email: str, password: str) -> User:
 def create_api_key(
     db: Session,
     *,
-    user: User,
+    user: User | UserSnapshot,
     server_secret: str,
     key_type: str = KeyType.user.value,
     name: str = "",
-    team: Team | None = None,
+    team: Team | TeamSnapshot | None = None,
 ) -> IssuedKey:
     if key_type not in (KeyType.user.value, KeyType.organization.value):
         raise InvalidInput("key type must be 'user' or 'organization'", field="type")
@@ -182,7 +183,7 @@ def create_api_key(
     return IssuedKey(api_key=key, secret=secret)
 
 
-def key_secret(api_key: ApiKey, server_secret: str) -> str:
+def key_secret(api_key: ApiKey | KeySnapshot, server_secret: str) -> str:
     """Re-derive a key's secret (for verifying signatures made with it)."""
     return derive_key_secret(server_secret, api_key.public_id, api_key.derive_salt)
 
@@ -190,58 +191,94 @@ def key_secret(api_key: ApiKey, server_secret: str) -> str:
 API_KEY_TYPES = (KeyType.user.value, KeyType.organization.value)
 
 
-def _principal_for_key(db: Session, key: ApiKey | None) -> Principal:
+def _read_key_principal(db: Session, condition: ColumnElement[bool]) -> Principal:
+    """The principal of the one API key matching ``condition``, with its user and team, in one
+    query; Unauthenticated if there is none, or it is revoked. Bans are the caller's to refuse."""
+    found = db.execute(
+        select(ApiKey, User, Team).join(User, User.id == ApiKey.user_id).join(Team, Team.id == ApiKey.team_id)
+        .where(condition)
+    ).one_or_none()
     # Rows of other types (token signing keys, request-signature secrets) are not API keys.
-    if key is None or key.revoked_at is not None or key.key_type not in API_KEY_TYPES:
+    if found is None or found.ApiKey.revoked_at is not None or found.ApiKey.key_type not in API_KEY_TYPES:
         raise Unauthenticated("invalid or revoked API key")
-    user = db.get_one(User, key.user_id)
-    refuse_banned(user)
-    return Principal(user=user, team=db.get_one(Team, key.team_id), api_key=key)
+    return Principal.of(found.User, found.Team, found.ApiKey)
+
+
+def _cached_key_principal(runtime: Runtime, column: str, value: str) -> Principal:
+    """:func:`_read_key_principal` of the key whose ``column`` (``secret_sha256`` or
+    ``public_id``) is ``value``, through the runtime's principal cache."""
+
+    def load() -> tuple[Principal, set[Tag]]:
+        with runtime.session() as db:
+            principal = _read_key_principal(db, getattr(ApiKey, column) == value)
+        return principal, principal_tags(principal)
+
+    return runtime.auth_cache.fetch((column, value), load)
+
+
+def _digest_of(secret: str) -> str:
+    if not secret or len(secret) > 200:
+        raise Unauthenticated("invalid or revoked API key")
+    return _sha256(secret)
 
 
 def authenticate_secret(db: Session, secret: str) -> Principal:
-    """The principal an API key secret stands for; Unauthenticated if unknown or revoked. Touches
-    the key's last-used time in ``db`` without committing (see :func:`authenticate_api_key`)."""
-    if not secret or len(secret) > 200:
-        raise Unauthenticated("invalid or revoked API key")
-    key = db.scalar(select(ApiKey).where(ApiKey.secret_sha256 == _sha256(secret)))
-    principal = _principal_for_key(db, key)
-    now = utcnow()
-    assert key is not None
-    # Touch last_used at most once a minute so reads do not turn into writes on every request.
-    if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
-        key.last_used_at = now
+    """The principal an API key secret stands for, read from ``db`` (no cache, no last-used
+    record); Unauthenticated if unknown or revoked, Banned for a banned user. Requests go through
+    :func:`authenticate_api_key`."""
+    principal = _read_key_principal(db, ApiKey.secret_sha256 == _digest_of(secret))
+    refuse_banned(principal.user)
     return principal
 
 
 def authenticate_api_key(runtime: Runtime, secret: str, *, client: str | None) -> Principal:
-    """The principal of an API key secret, checked in a short transaction of its own that commits
-    the key's last-used touch: every surface that takes API keys calls this, so a request's own
-    session never carries (or forgets to commit) that write. Blocking: call from a worker thread.
+    """The principal of an API key secret: every surface that takes API keys calls this.
+
+    Looked up by the secret's SHA-256 in the runtime's principal cache
+    (``core/auth/principal_cache.py``: no query while cached, one on a miss, a revocation or ban
+    seen at once), then the use recorded at most once a ``key_last_used_seconds`` interval
+    (``core/auth/key_use.py``): only a key's very first request writes, the rest write nothing.
+    Blocking on a miss or a first use: call from a worker thread.
 
     A bad key counts against the ``client`` address in ``runtime.throttle``; an address locked out
-    for too many is refused (TooManyAttempts) before the database is asked. A good key costs the
-    throttle one dict lookup."""
+    for too many is refused (TooManyAttempts) before the cache or the database is asked. A good key
+    costs the throttle one dict lookup."""
     runtime.throttle.before_secret(client)
-    with runtime.session() as db:
-        try:
-            principal = authenticate_secret(db, secret)
-        except Unauthenticated:
-            runtime.throttle.secret_failed(client)
-            raise
-        db.commit()
-        return principal
+    try:
+        digest = _digest_of(secret)
+        principal = _cached_key_principal(runtime, "secret_sha256", digest)
+    except Unauthenticated:
+        runtime.throttle.secret_failed(client)
+        raise
+    refuse_banned(principal.user)
+    assert principal.api_key is not None
+    runtime.key_use.used(principal.api_key)
+    return principal
 
 
 def authenticate_public_id(db: Session, public_id: str) -> Principal:
-    """The principal for a key named by its public id (signed-request dialects)."""
-    key = db.scalar(select(ApiKey).where(ApiKey.public_id == public_id))
-    return _principal_for_key(db, key)
+    """The principal for a key named by its public id, read from ``db`` (no cache)."""
+    principal = _read_key_principal(db, ApiKey.public_id == public_id)
+    refuse_banned(principal.user)
+    return principal
+
+
+def principal_for_public_id(runtime: Runtime, public_id: str) -> Principal:
+    """:func:`authenticate_public_id` through the principal cache (signed-request dialects)."""
+    principal = _cached_key_principal(runtime, "public_id", public_id)
+    refuse_banned(principal.user)
+    return principal
+
+
+def member_principal(db: Session, user: User, team_id: int | None = None) -> Principal:
+    """The user acting in ``team_id`` (their first team without one); NotFound when they are not
+    in it. Bans are the caller's to refuse."""
+    return Principal.of(user, primary_team(db, user, team_id))
 
 
 def principal_for_user(db: Session, user: User, team_id: int | None = None) -> Principal:
     refuse_banned(user)
-    return Principal(user=user, team=primary_team(db, user, team_id))
+    return member_principal(db, user, team_id)
 
 
 def list_api_keys(db: Session) -> list[ApiKey]:
@@ -260,7 +297,7 @@ def revoke_api_key(db: Session, key_ref: str) -> ApiKey:
     return key
 
 
-def refuse_banned(user: User) -> None:
+def refuse_banned(user: User | UserSnapshot) -> None:
     """Every authentication refuses a banned user here, saying since when and why where recorded
     (the only answer a banned user's client gets)."""
     if not user.banned:
@@ -290,7 +327,7 @@ class TeamLimits:
     max_upload_bytes: int  # size of one upload
 
 
-def team_limits(settings: Settings, team: Team) -> TeamLimits:
+def team_limits(settings: Settings, team: Team | TeamSnapshot) -> TeamLimits:
     """The one place a team's unset limits fall back to the server's defaults."""
     return TeamLimits(
         quota_bytes=team.quota_bytes or settings.default_quota_bytes,
@@ -302,11 +339,14 @@ def team_limits(settings: Settings, team: Team) -> TeamLimits:
 def set_team_limits(
     db: Session,
     *,
-    team: Team,
+    team: Team | TeamSnapshot,
     quota_bytes: int | None = None,
     quota_videos: int | None = None,
     max_upload_bytes: int | None = None,
 ) -> Team:
+    """Set a team's own limits (a principal's team snapshot names the row to change, in ``db``)."""
+    if not isinstance(team, Team):
+        team = db.get_one(Team, team.id)
     for name, value in (
         ("quota_bytes", quota_bytes),
         ("quota_videos", quota_videos),

@@ -8,7 +8,8 @@ Who sees what, kept simple and safe:
 - anyone in the team may create an organization key (it acts for the team, owns no videos), and
   a user key for themselves;
 - a key the caller may not see is reported as absent (NotFound), like another team's video;
-- revoking is immediate (``authenticate_secret`` refuses revoked keys) and idempotent.
+- revoking is immediate (its commit drops the key from every principal cache,
+  ``core/auth/principal_cache.py``) and idempotent.
 """
 
 from __future__ import annotations

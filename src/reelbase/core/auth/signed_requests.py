@@ -35,15 +35,15 @@ import hmac
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from reelbase.core.auth import signer
-from reelbase.core.auth.accounts import authenticate_public_id, key_secret
-from reelbase.core.auth.throttle import Throttle
+from reelbase.core.auth.accounts import key_secret, principal_for_public_id
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, Unauthenticated
+
+if TYPE_CHECKING:
+    from reelbase.core.runtime import Runtime
 
 MAX_TOKEN = 16 * 1024
 # PHP hash_algos() names -> hashlib names; only hashes fit for an HMAC today.
@@ -107,22 +107,25 @@ def decode_claims(head: str) -> dict[str, Any]:
 
 
 def verify_signed_request(
-    db: Session, token: str | None, *, server_secret: str, method: str, action: str, throttle: Throttle,
-    client: str | None, now: float | None = None
+    runtime: Runtime, token: str | None, *, method: str, action: str, client: str | None, now: float | None = None
 ) -> SignedRequest:
     """The principal and claims of a valid token for ``method``/``action`` (see the module doc).
 
-    An invalid token counts against the ``client`` address in ``throttle``, and an address locked
-    out for too many is refused (TooManyAttempts) before anything is checked. Missing, expired
-    and wrong-action tokens count nothing: the first is no guess, the others were signed with the
-    right secret."""
+    The key named by ``public_key`` is looked up through the runtime's principal cache (no query
+    while cached; a revoked key or a banned user is refused at once), and nothing is written.
+    Blocking on a miss: call from a worker thread.
+
+    An invalid token counts against the ``client`` address in ``runtime.throttle``, and an address
+    locked out for too many is refused (TooManyAttempts) before anything is checked. Missing,
+    expired and wrong-action tokens count nothing: the first is no guess, the others were signed
+    with the right secret."""
     if not token:
         raise SignedRequestMissing("no token: sign the request and send it as ?token=<signature>")
-    throttle.before_secret(client)
+    runtime.throttle.before_secret(client)
     try:
-        principal, claims = _signed_claims(db, token, server_secret=server_secret)
+        principal, claims = _signed_claims(runtime, token)
     except SignedRequestInvalid:
-        throttle.secret_failed(client)
+        runtime.throttle.secret_failed(client)
         raise
     expires = claims.get("expires")
     if isinstance(expires, str):
@@ -138,7 +141,7 @@ def verify_signed_request(
     return SignedRequest(principal=principal, claims=claims)
 
 
-def _signed_claims(db: Session, token: str, *, server_secret: str) -> tuple[Principal, dict[str, Any]]:
+def _signed_claims(runtime: Runtime, token: str) -> tuple[Principal, dict[str, Any]]:
     """The key's principal and the claims of a token signed with that key's secret;
     SignedRequestInvalid for anything else."""
     if len(token) > MAX_TOKEN:
@@ -156,11 +159,11 @@ def _signed_claims(db: Session, token: str, *, server_secret: str) -> tuple[Prin
     if not isinstance(public_key, str) or not public_key or len(public_key) > 100:
         raise SignedRequestInvalid("the token names no public_key")
     try:
-        principal = authenticate_public_id(db, public_key)
+        principal = principal_for_public_id(runtime, public_key)
     except Unauthenticated:
         raise SignedRequestInvalid("unknown or revoked public_key") from None
     assert principal.api_key is not None
-    secret = key_secret(principal.api_key, server_secret)
+    secret = key_secret(principal.api_key, runtime.secret_key)
     if not signer.equal(_mac(secret, head, algo), signature.lower()):
         raise SignedRequestInvalid("the token's signature does not match (wrong private key, or changed)")
     return principal, claims

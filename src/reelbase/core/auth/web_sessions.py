@@ -18,16 +18,21 @@ import re
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import jwt
 from sqlalchemy.orm import Session
 
 from reelbase.core.auth import signer
-from reelbase.core.auth.accounts import principal_for_user, verify_password
+from reelbase.core.auth.accounts import member_principal, principal_for_user, refuse_banned, verify_password
+from reelbase.core.auth.principal_cache import Tag, principal_tags
 from reelbase.core.auth.throttle import Throttle
 from reelbase.core.context import Principal
 from reelbase.core.errors import Forbidden, Unauthenticated
 from reelbase.db.models import User
+
+if TYPE_CHECKING:
+    from reelbase.core.runtime import Runtime
 
 COOKIE_NAME = "reelbase_session"
 LOGIN_COOKIE = "reelbase_login"  # the sign-in form's CSRF nonce, before there is a session
@@ -107,22 +112,33 @@ def open_session(principal: Principal, *, server_secret: str, now: float | None 
                       team_id=principal.team_id, expires=expires)
 
 
-def read_session(db: Session, token: str, *, server_secret: str) -> tuple[Principal, WebSession]:
-    """The principal a session cookie stands for; Unauthenticated when it is bad or expired."""
+def read_session(runtime: Runtime, token: str) -> tuple[Principal, WebSession]:
+    """The principal a session cookie stands for; Unauthenticated when it is bad or expired,
+    Banned for a banned user. The user and team come through the runtime's principal cache
+    (``core/auth/principal_cache.py``): no query while cached, a ban seen at once. Blocking on a
+    miss: call from a worker thread."""
     if not token or len(token) > 2048:
         raise Unauthenticated("not signed in")
     try:
-        claims = jwt.decode(token, _key(server_secret), algorithms=["HS256"], audience=_AUDIENCE,
+        claims = jwt.decode(token, _key(runtime.secret_key), algorithms=["HS256"], audience=_AUDIENCE,
                             options={"require": ["exp", "iat", "sub", "sid"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("your session expired; sign in again") from None
     except jwt.PyJWTError:
         raise Unauthenticated("not signed in") from None
-    user = db.get(User, int(claims["sub"]))
-    if user is None:
-        raise Unauthenticated("not signed in")
-    principal = principal_for_user(db, user, int(claims["team"]))
-    session = WebSession(token=token, csrf=_csrf_of(server_secret, str(claims["sid"])), user_id=user.id,
+    user_id, team_id = int(claims["sub"]), int(claims["team"])
+
+    def load() -> tuple[Principal, set[Tag]]:
+        with runtime.session() as db:
+            user = db.get(User, user_id)
+            if user is None:
+                raise Unauthenticated("not signed in")
+            principal = member_principal(db, user, team_id)
+        return principal, principal_tags(principal)
+
+    principal = runtime.auth_cache.fetch(("session", user_id, team_id), load)
+    refuse_banned(principal.user)
+    session = WebSession(token=token, csrf=_csrf_of(runtime.secret_key, str(claims["sid"])), user_id=user_id,
                          team_id=principal.team_id, expires=int(claims["exp"]))
     return principal, session
 

@@ -69,11 +69,7 @@ def principal_from_bearer(runtime: Runtime, request: Request) -> Principal:
     if scheme != "bearer" or not value:
         raise core_auth.TokenMissing("no JWT token in the Authorization header (send 'Authorization: Bearer <token>')")
 
-    def work() -> Principal:
-        with runtime.session() as db:
-            return core_auth.authenticate_token(db, value, server_secret=runtime.secret_key)
-
-    return _guarded(work)
+    return _guarded(lambda: core_auth.authenticate_token(runtime, value))
 
 
 def principal_from_password(runtime: Runtime, email: str, password: str, client: str | None,

@@ -69,14 +69,9 @@ async def verify(request: Request, params: dict[str, Any], *, method: str, actio
     token = params.get("token")
     client = client_address(request)
 
-    def work() -> SignedRequest:
-        # Read only: a signed request names its key by public id and touches nothing.
-        with runtime.session() as db:
-            return verify_signed_request(db, token if isinstance(token, str) else None,
-                                         server_secret=runtime.secret_key, method=method, action=action,
-                                         throttle=runtime.throttle, client=client)
-
-    return await run_in_threadpool(work)
+    # Read only: a signed request names its key by public id and touches nothing.
+    return await run_in_threadpool(verify_signed_request, runtime, token if isinstance(token, str) else None,
+                                   method=method, action=action, client=client)
 
 
 def claim(signed: SignedRequest, params: dict[str, Any], name: str) -> Any:

@@ -115,9 +115,7 @@ async def upload(request: Request) -> dict[str, Any]:
 
 
 def _verify_upload_token(runtime: Any, params: dict[str, Any], client: str | None) -> SignedRequest:
-    with runtime.session() as db:
-        return verify_signed_request(db, params.get("token"), server_secret=runtime.secret_key,
-                                     method="upload", action="upload", throttle=runtime.throttle, client=client)
+    return verify_signed_request(runtime, params.get("token"), method="upload", action="upload", client=client)
 
 
 def _remote(runtime: Any, params: dict[str, Any], client: str | None) -> dict[str, Any]:

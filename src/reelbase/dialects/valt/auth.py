@@ -34,8 +34,7 @@ def principal_for_token(runtime: Runtime, token: str, *, client: str | None) -> 
         raise ValtError(401, NO_TOKEN)
     try:
         if _looks_like_jwt(token):
-            with runtime.session() as db:
-                return core_auth.authenticate_token(db, token, server_secret=runtime.secret_key)
+            return core_auth.authenticate_token(runtime, token)
         return core_auth.authenticate_api_key(runtime, token, client=client)
     except Unauthenticated:
         raise ValtError(401, BAD_CREDENTIALS) from None
