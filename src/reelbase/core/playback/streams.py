@@ -95,7 +95,8 @@ def stream_files(db: Session, video: Video) -> list[StreamFile]:
     return sorted(out, key=lambda f: (f.kind, f.height or 0, f.label))
 
 
-def signed_stream_download(runtime: Runtime, db: Session, video: Video, *, kind: str, path: str) -> Download:
+def signed_stream_download(runtime: Runtime, db: Session, video: Video, *, kind: str, path: str,
+                           version: str | None = None) -> Download:
     """The file that ``<signed prefix>/<kind>/<path>`` names.
 
     ``hls``/``dash``: a playlist or segment below the manifest's prefix (relative paths inside
@@ -103,10 +104,10 @@ def signed_stream_download(runtime: Runtime, db: Session, video: Video, *, kind:
     ``storyboard``: the seek-preview WebVTT or sprite by its file name (the VTT names the sprite
     relative to itself). ``poster``: ``default.jpg``, the default thumbnail at its largest size.
     ``original``: ``source``, the uploaded file (for a video made ready without a ladder).
-    Anything else is NotFound.
+    Anything else is NotFound. ``version``: the ``v`` of the URL, for the stream files.
     """
     if kind in ("hls", "dash"):
-        return stream_file_download(runtime, db, video, manifest=kind, path=path)
+        return stream_file_download(runtime, db, video, manifest=kind, path=path, version=version)
     if kind in ("mp4", "webm"):
         label, dot, ext = path.rpartition(".")
         if not dot or ext != kind or not label or "/" in label:
