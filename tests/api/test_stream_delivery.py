@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import time
 import sys
 import uuid
 import xml.etree.ElementTree as ET
@@ -291,3 +292,26 @@ def test_on_s3_the_player_fetches_segments_from_presigned_urls(s3_site: Site) ->
         assert store.get(direct.headers["location"]).content == init.content
         native = site.api.get(f"{site.native}/hls/dash/init-stream0.m4s")
         assert native.status_code == 307 and native.headers["location"].startswith(endpoint)
+
+
+def test_the_api_hands_out_signed_player_urls(site: Site) -> None:
+    r = site.api.get(f"/api/v1/videos/{site.video['id']}/player-urls")
+    assert r.status_code == 200, r.text
+    urls = r.json()
+    prefix = urls["prefix"]
+    assert re.fullmatch(rf"{re.escape(site.live.url)}/play/{site.video['token']}/(\d+)/[0-9a-f]{{64}}", prefix)
+    assert int(prefix.split("/")[-2]) - time.time() >= 24 * 3600 - 60
+    assert urls["hls"] == f"{prefix}/hls/dash/master.m3u8" and urls["dash"] == f"{prefix}/dash/dash/manifest.mpd"
+    assert urls["files"] and urls["files"][0]["url"].startswith(prefix + "/mp4/")
+    with httpx.Client(headers={"Origin": OTHER}, timeout=30) as anon:  # no key: the signed prefix is the grant
+        for url in (urls["hls"], urls["dash"], urls["files"][0]["url"], urls["poster"], urls["storyboard"]):
+            got = anon.get(url, headers={"Range": "bytes=0-"})
+            assert got.status_code in (200, 206), (url, got.status_code)
+            assert got.headers["access-control-allow-origin"] == "*"
+    stranger = make_account(site.live.runtime)
+    with site.live.client(stranger.secret) as theirs, site.live.client() as nobody:
+        assert theirs.get(f"/api/v1/videos/{site.video['id']}/player-urls").status_code == 404
+        assert nobody.get(f"/api/v1/videos/{site.video['id']}/player-urls").status_code == 401
+    waiting = site.api.post("/api/v1/videos", json={"title": "not yet"}).json()
+    r = site.api.get(f"/api/v1/videos/{waiting['id']}/player-urls")
+    assert r.status_code == 409 and r.json()["error"]["code"] == "no_media"

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from reelbase.core.playback.origins import OriginNotAllowed, playback_origin
     from reelbase.core.playback.shared_links import check_link_access, find_linked_video, playable_download
     from reelbase.core.playback.streams import find_public_video, is_converted, signed_prefix, signed_stream_download, stream_files, verify_playback
-    from reelbase.core.playback.viewers import MAX_VIEW_TOKEN_TTL, PrivateVideo, VIEW_TOKEN_TTL, ViewTokenRefused, check_watch_access, find_player_video, issue_view_token, player_media
+    from reelbase.core.playback.viewers import MAX_VIEW_TOKEN_TTL, PrivateVideo, SignedMedia, VIEW_TOKEN_TTL, ViewTokenRefused, check_watch_access, find_player_video, issue_view_token, player_media, signed_player_media
 
 _EXPORTS = {
     "delivery": ("DAY", "ENTRY", "GROWING", "IMMUTABLE", "PLAYLIST", "STALE"),
@@ -24,7 +24,7 @@ _EXPORTS = {
     "origins": ("OriginNotAllowed", "playback_origin"),
     "shared_links": ("check_link_access", "find_linked_video", "playable_download"),
     "streams": ("find_public_video", "is_converted", "signed_prefix", "signed_stream_download", "stream_files", "verify_playback"),
-    "viewers": ("MAX_VIEW_TOKEN_TTL", "PrivateVideo", "VIEW_TOKEN_TTL", "ViewTokenRefused", "check_watch_access", "find_player_video", "issue_view_token", "player_media"),
+    "viewers": ("MAX_VIEW_TOKEN_TTL", "PrivateVideo", "SignedMedia", "VIEW_TOKEN_TTL", "ViewTokenRefused", "check_watch_access", "find_player_video", "issue_view_token", "player_media", "signed_player_media"),
 }
 
 __getattr__, __all__ = lazy_exports(__name__, _EXPORTS)
