@@ -13,13 +13,14 @@ import time
 import sys
 import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
+from reelbase.core.playback.origins import KEEP_S
 from reelbase.core.playback.streams import signed_prefix
 from tests.conftest import Account, LiveServer, make_account
 from tests.jobs.conftest import ffmpeg, pipeline_server, upload_file, wait_for_state
@@ -172,8 +173,10 @@ def test_playlists_tag_their_uris_and_caching_follows_version_and_state(site: Si
         assert segment.status_code == 200 and segment.headers["cache-control"] == "private, max-age=31536000, immutable"
         bare = anon.get(segment_url.split("?")[0])
         assert bare.content == segment.content and bare.headers["cache-control"] == "private, max-age=86400"
-        stale = anon.get(segment_url.split("?")[0] + "?v=000000000000")
-        assert stale.headers["cache-control"] == "private, max-age=60"
+        stale = anon.get(segment_url.split("?")[0] + "?v=000000000000")  # not this ladder's segment
+        assert stale.status_code == 404
+        stale = anon.get(url.split("?")[0] + "?v=000000000000")  # a playlist: the current one, briefly
+        assert stale.text == media.text and stale.headers["cache-control"] == "private, max-age=60"
 
         mpd = anon.get(f"{site.play}/dash/dash/manifest.mpd")
         assert mpd.status_code == 200 and mpd.headers["content-type"].startswith("application/dash+xml")
@@ -201,8 +204,11 @@ def test_playlists_tag_their_uris_and_caching_follows_version_and_state(site: Si
         assert wait_for_state(api, site.video["id"], {"ready", "failed"}, timeout=180)["state"] == "ready"
         after = api.get(f"{site.native}/hls/dash/master.m3u8")
         assert after.headers["cache-control"] == "private, max-age=600" and f"?v={version}" not in after.text
-        old = api.get(f"{site.native}/hls/dash/{segments[-1]}")
-        assert old.status_code == 200 and old.headers["cache-control"] == "private, max-age=60"
+        old = api.get(f"{site.native}/hls/dash/{segments[-1]}")  # asked for, and remembered, before
+        assert old.status_code == 404 and old.json()["error"]["code"] == "not_found"
+        old_playlist = api.get(f"{site.native}/hls/dash/{url.rsplit('/', 1)[1]}")
+        assert old_playlist.status_code == 200 and old_playlist.headers["cache-control"] == "private, max-age=60"
+        assert f"?v={version}" not in old_playlist.text
 
 
 def _cli(site: Site, *args: str) -> subprocess.CompletedProcess[str]:
@@ -223,6 +229,8 @@ def test_a_team_can_restrict_playback_to_its_origins(site: Site) -> None:
     assert f"{allowed}, http://127.0.0.3:9000" in listed.stdout
     try:
         with site.anon() as anon, site.live.client(site.owner.secret) as api:
+            # Each process reads a team's list again within KEEP_S seconds: the CLI's change applies then.
+            _until(lambda: anon.get(f"{site.play}/hls/dash/master.m3u8", headers={"Origin": OTHER}).status_code == 403)
             ok = anon.get(f"{site.play}/hls/dash/master.m3u8", headers={"Origin": allowed})
             assert ok.status_code == 200
             assert ok.headers["access-control-allow-origin"] == allowed and ok.headers["vary"] == "Origin"
@@ -251,7 +259,14 @@ def test_a_team_can_restrict_playback_to_its_origins(site: Site) -> None:
     finally:
         assert "playback origins any" in _cli(site, "--any").stdout
     with site.anon(Origin=OTHER) as anon:
-        assert anon.get(f"{site.play}/hls/dash/master.m3u8").status_code == 200
+        _until(lambda: anon.get(f"{site.play}/hls/dash/master.m3u8").status_code == 200)
+
+
+def _until(condition: Callable[[], bool], limit_s: float = KEEP_S * 3) -> None:
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, "the change did not apply"
+        time.sleep(0.25)
 
 
 def test_on_s3_the_player_fetches_segments_from_presigned_urls(s3_site: Site) -> None:

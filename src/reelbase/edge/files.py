@@ -37,6 +37,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Receive, Scope, Send
 
 from reelbase.core import playback as core_playback
+from reelbase.core.errors import NotFound
 from reelbase.core.playback import Download, parse_range, stream_download
 from reelbase.core.runtime import Runtime
 from reelbase.storage.base import content_disposition
@@ -121,11 +122,11 @@ def file_response(
         path = local_file(download.key)
         try:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
-            fd = None  # gone since core looked: the store's own read says so the usual way
-        if fd is not None:
-            return OSFileResponse(fd, path, start=start, end=end, whole=rng is None, status_code=status,
-                                  headers=headers, media_type=download.content_type)
+        except (FileNotFoundError, NotADirectoryError):
+            # Gone since core found it (the video deleted, a rebuilt ladder pruned).
+            raise NotFound(f"no file {download.filename!r} any more") from None
+        return OSFileResponse(fd, path, start=start, end=end, whole=rng is None, status_code=status,
+                              headers=headers, media_type=download.content_type)
     body = stream_download(runtime, download, start, end)
     return StreamingResponse(body, status_code=status, headers=headers, media_type=download.content_type)
 

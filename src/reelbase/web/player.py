@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 
 from reelbase.core import playback as core_playback
 from reelbase.core.errors import DomainError, NotFound
-from reelbase.core.playback import signed_prefix, signed_stream_download, verify_playback
+from reelbase.core.playback import signed_prefix
 from reelbase.db.models import Video, VideoState
 from reelbase.edge.deps import get_runtime
-from reelbase.edge.files import add_playback_routes, file_response, playback_origin
+from reelbase.edge.files import add_playback_routes, file_response
 from reelbase.web.auth import OptionalSession
 from reelbase.web.render import json_error, message, render, static_url
 
@@ -146,9 +146,8 @@ def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Req
     ``Cross-Origin-Resource-Policy: cross-origin``), as on hosted video APIs: the signed URL is what
     grants access, unless the team lists the origins allowed to play its videos."""
     runtime = get_runtime(request)
-    with runtime.session() as db:
-        video = verify_playback(db, code=code, expires=expires, signature=sig, server_secret=runtime.secret_key)
-        origin = playback_origin(request, runtime, db, video)
-        download = signed_stream_download(runtime, db, video, kind=kind, path=path, version=v)
+    download, origin = core_playback.signed_stream_file(
+        runtime, code=code, expires=expires, signature=sig, kind=kind, path=path, version=v,
+        origin=request.headers.get("origin"), referer=request.headers.get("referer"))
     return file_response(request, runtime, download, inline=True, cache=_FILE_CACHE, allow_origin=origin)
 

@@ -6,7 +6,8 @@ store that hands out presigned URLs (S3), that the player fetches the segments f
   other bytes once the ladder is rebuilt. The playlists served therefore tag every URI they name
   with ``?v=<version>`` (a digest of the ladder prefix): a file asked for with the current version
   is the same bytes forever and may be cached as immutable; a file asked for without it (a URL
-  built by hand) gets a day; a stale version (a playlist cached across a rebuild) a minute.
+  built by hand) gets a day. A stale version (a playlist cached across a rebuild) gets the current
+  playlist for a minute, and for a segment a 404: its bytes are gone.
 * Freshness (:data:`IMMUTABLE`, :data:`PLAYLIST`, :data:`ENTRY`, :data:`GROWING`, :data:`DAY`,
   :data:`STALE`): the edge turns it into ``Cache-Control``. A playlist is *growing* while the video
   is not ready (a ladder still encoding, HLS published while encoding): a few seconds then.
@@ -18,6 +19,8 @@ store that hands out presigned URLs (S3), that the player fetches the segments f
   URL: either way no segment byte passes through the app. A rewritten playlist is kept and served
   again for :data:`REUSE_S` seconds, so players get the same text (one ETag, cacheable segment
   URLs) and presigning a long playlist is paid once; its URLs stay valid :data:`PRESIGN_TTL_S`.
+* Segments found once are remembered for a few minutes (:func:`known_segment`), so the fetches of
+  a stream's viewers cost no row lookup nor stat beyond the video's own.
 """
 
 from __future__ import annotations
@@ -30,8 +33,9 @@ import time
 import xml.etree.ElementTree as ET
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from reelbase.core.errors import NotFound
 from reelbase.storage.base import BlobStore
 
 if TYPE_CHECKING:
@@ -42,7 +46,7 @@ PLAYLIST = "playlist"  # a finished playlist of the version asked for
 ENTRY = "entry"  # a finished entry manifest (HLS master, DASH MPD) named without a version
 GROWING = "growing"  # a playlist of a video still being encoded
 DAY = "day"  # a segment asked for without a version
-STALE = "stale"  # a file asked for with another ladder's version
+STALE = "stale"  # a playlist asked for with another ladder's version
 
 PRESIGN_TTL_S = 6 * 3600
 REUSE_S = 3600
@@ -62,52 +66,73 @@ def is_playlist(path: str) -> bool:
     return path.lower().endswith(_PLAYLISTS)
 
 
-def deliver_stream_file(store: BlobStore, download: Download, *, prefix: str, path: str, version: str | None,
-                        growing: bool) -> Download:
+def known_segment(video_id: int, manifest: str, path: str, version: str | None) -> Download | None:
+    """The segment a request for ``path`` of the current ``version`` found a moment ago, if any."""
+    if version is None:
+        return None
+    found = _SEGMENTS.get((video_id, manifest, path, version), time.time())
+    return found[1] if found is not None else None
+
+
+def deliver_stream_file(store: BlobStore, download: Download, *, video_id: int, manifest: str, prefix: str,
+                        path: str, version: str | None, growing: bool) -> Download:
     """``download`` (a file ``path`` below the ladder ``prefix``) with its freshness, and its body
-    (a playlist, rewritten) or its location (a segment on a presigning store) where it has one."""
+    (a playlist, rewritten) or its location (a segment on a presigning store) where it has one.
+    A segment of another version than the current one is NotFound: its bytes are gone."""
     current = stream_version(prefix)
     playlist = is_playlist(path)
     if version is not None and version != current:
+        if not playlist:
+            raise NotFound(f"no stream file {path!r} in this version of the stream: load its playlist again")
         freshness = STALE
     elif playlist:
         freshness = GROWING if growing else (PLAYLIST if version else ENTRY)
     else:
         freshness = IMMUTABLE if version else DAY
     directory = prefix + path.rpartition("/")[0] + ("/" if "/" in path else "")
-    presigned = store.presigned_url(download.key, expires_in=PRESIGN_TTL_S)
+    presigning = getattr(store, "local_file", None) is None
     if not playlist:
-        return dataclasses.replace(download, freshness=freshness, location=presigned)
-    body, fresh_for = _rewritten(store, download, directory=directory, version=current,
-                                 presigning=presigned is not None)
+        location = store.presigned_url(download.key, expires_in=PRESIGN_TTL_S) if presigning else None
+        delivered = dataclasses.replace(download, freshness=freshness, location=location)
+        if freshness == IMMUTABLE:
+            _SEGMENTS.put((video_id, manifest, path, version), time.time(), delivered)
+        return delivered
+    presigning = presigning and store.presigned_url(download.key, expires_in=PRESIGN_TTL_S) is not None
+    body, fresh_for = _rewritten(store, download, directory=directory, version=current, presigning=presigning)
     return dataclasses.replace(download, freshness=freshness, body=body, size=len(body),
                                etag=hashlib.blake2b(body, digest_size=16).hexdigest(), fresh_for=fresh_for)
 
 
-class _Rewrites:
-    """The rewritten playlists, by (key, etag of the stored file), for at most :data:`REUSE_S`."""
+class Memo:
+    """A small LRU of values made at a time, each served for at most ``ttl_s`` after it."""
 
-    def __init__(self) -> None:
-        self._items: OrderedDict[tuple[str, str, bool], tuple[float, bytes]] = OrderedDict()
+    def __init__(self, *, ttl_s: float, entries: int) -> None:
+        self._items: OrderedDict[tuple[object, ...], tuple[float, Any]] = OrderedDict()
+        self._ttl, self._entries = ttl_s, entries
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, str, bool], now: float) -> tuple[float, bytes] | None:
+    def get(self, key: tuple[object, ...], now: float) -> tuple[float, Any] | None:
         with self._lock:
             found = self._items.get(key)
-            if found is None or now - found[0] >= REUSE_S:
+            if found is None or now - found[0] >= self._ttl:
                 return None
             self._items.move_to_end(key)
             return found
 
-    def put(self, key: tuple[str, str, bool], made: float, body: bytes) -> None:
+    def put(self, key: tuple[object, ...], made: float, value: Any) -> None:
         with self._lock:
-            self._items[key] = (made, body)
+            self._items[key] = (made, value)
             self._items.move_to_end(key)
-            while len(self._items) > _CACHE_ENTRIES:
+            while len(self._items) > self._entries:
                 self._items.popitem(last=False)
 
 
-_REWRITES = _Rewrites()
+# The rewritten playlists, by (key, etag of the stored file, presigning).
+_REWRITES = Memo(ttl_s=REUSE_S, entries=_CACHE_ENTRIES)
+# The segments of a current version already found: a viewer's next fetch of one needs neither the
+# manifest's row nor a stat. Its file may since be gone (the video deleted, the ladder rebuilt and
+# pruned): the surface then finds no file to send and answers 404, as for any stale version.
+_SEGMENTS = Memo(ttl_s=300, entries=8192)
 
 
 def _rewritten(store: BlobStore, download: Download, *, directory: str, version: str,

@@ -17,7 +17,7 @@ from reelbase.core.runtime import Runtime
 from reelbase.core.videos.catalog import find_video
 from reelbase.core.videos.processing import latest_processed_video
 from reelbase.core.mediatypes import content_type_for
-from reelbase.core.playback.delivery import deliver_stream_file
+from reelbase.core.playback.delivery import deliver_stream_file, known_segment
 from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
 from reelbase.storage.base import BlobNotFound
 
@@ -133,6 +133,9 @@ def stream_file_download(runtime: Runtime, db: Session, video: Video, *, manifes
     """A playlist or segment under the prefix of the video's ``manifest`` (hls or dash), as
     :func:`~reelbase.core.playback.delivery.deliver_stream_file` delivers it; ``version`` is the
     ``v`` the URL carries (the served playlists tag the URIs they name with it)."""
+    known = known_segment(video.id, manifest, path, version)
+    if known is not None:
+        return known
     asset = find_asset(db, video, kind=AssetKind.manifest.value, label=manifest)
     prefix = asset.extra.get("prefix", "")
     parts = path.split("/")
@@ -145,4 +148,5 @@ def stream_file_download(runtime: Runtime, db: Session, video: Video, *, manifes
     download = Download(key=info.key, size=info.size, etag=info.etag,
                         content_type=content_type_for(path), filename=parts[-1])
     growing = video.state != VideoState.ready.value or bool(asset.extra.get("live"))
-    return deliver_stream_file(runtime.store, download, prefix=prefix, path=path, version=version, growing=growing)
+    return deliver_stream_file(runtime.store, download, video_id=video.id, manifest=manifest, prefix=prefix,
+                               path=path, version=version, growing=growing)

@@ -53,11 +53,10 @@ def sized_thumbnail(code: str, size: str, name: str, request: Request, db: DbDep
 
 
 @add_playback_routes(router, "/stream/{code}/{expires}/{sig}/{kind}/{path:path}", summary="Stream files handed out by me/file")
-def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request, db: DbDep,
-           runtime: RuntimeDep, v: str | None = None) -> Response:
-    video = core_playback.verify_playback(db, code=code, expires=expires, signature=sig, server_secret=runtime.secret_key)
-    if kind not in ("hls", "dash", "mp4", "webm"):
-        raise SpareError(NOT_FOUND, "no such stream file")
-    origin = playback_origin(request, runtime, db, video)
-    download = core_playback.signed_stream_download(runtime, db, video, kind=kind, path=path, version=v)
+def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request, runtime: RuntimeDep,
+           v: str | None = None) -> Response:
+    download, origin = core_playback.signed_stream_file(
+        runtime, code=code, expires=expires, signature=sig, kind=kind, path=path, version=v,
+        origin=request.headers.get("origin"), referer=request.headers.get("referer"),
+        kinds=("hls", "dash", "mp4", "webm"))
     return file_response(request, runtime, download, inline=True, cache="private, max-age=3600", allow_origin=origin)
