@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
@@ -140,14 +141,24 @@ def video_status(ref: str, request: Request, session: OptionalSession, t: str | 
 
 
 @add_playback_routes(router, "/play/{code}/{expires}/{sig}/{kind}/{path:path}", include_in_schema=False)
-def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request, v: str | None = None) -> Response:
+async def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request,
+                 v: str | None = None) -> Response:
     """A file of the video below its signed prefix (Range for the MP4 files); 403 when the
     signature does not match or has expired. Any origin's player may fetch them (CORS, and
     ``Cross-Origin-Resource-Policy: cross-origin``), as on hosted video APIs: the signed URL is what
     grants access, unless the team lists the origins allowed to play its videos."""
     runtime = get_runtime(request)
-    download, origin = core_playback.signed_stream_file(
-        runtime, code=code, expires=expires, signature=sig, kind=kind, path=path, version=v,
-        origin=request.headers.get("origin"), referer=request.headers.get("referer"))
-    return file_response(request, runtime, download, inline=True, cache=_FILE_CACHE, allow_origin=origin)
+    asked = dict(code=code, expires=expires, signature=sig, kind=kind, path=path, version=v,
+                 origin=request.headers.get("origin"), referer=request.headers.get("referer"))
+    # A segment a viewer fetched a moment ago is answered here, on the event loop: no database,
+    # no worker thread; anything else takes a worker thread for the database and the store.
+    known = core_playback.known_stream_file(runtime, **asked)
+    if known is not None:
+        return file_response(request, runtime, known[0], inline=True, cache=_FILE_CACHE, allow_origin=known[1])
+
+    def answer() -> Response:
+        download, origin = core_playback.signed_stream_file(runtime, **asked)
+        return file_response(request, runtime, download, inline=True, cache=_FILE_CACHE, allow_origin=origin)
+
+    return await run_in_threadpool(answer)
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Collection
 from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -102,9 +103,23 @@ class _Signed:
 _CODES = Memo(ttl_s=10, entries=8192)
 
 
+class _NeedsDatabase(Exception):
+    """Raised inside :func:`known_stream_file` where the answer needs the database."""
+
+
+def known_stream_file(runtime: Runtime, **request: Any) -> tuple[Download, str] | None:
+    """:func:`signed_stream_file` where this process knows everything it needs (a segment a viewer
+    fetched a moment ago): the same answer without the database, so without a worker thread; None
+    where it would need the database. Refusals are raised as by :func:`signed_stream_file`."""
+    try:
+        return signed_stream_file(runtime, **request, _offline=True)
+    except _NeedsDatabase:
+        return None
+
+
 def signed_stream_file(runtime: Runtime, *, code: str, expires: str, signature: str, kind: str, path: str,
                        version: str | None, origin: str | None, referer: str | None,
-                       kinds: Collection[str] | None = None) -> tuple[Download, str]:
+                       kinds: Collection[str] | None = None, _offline: bool = False) -> tuple[Download, str]:
     """The one operation behind a signed stream URL ``<code>/<expires>/<signature>/<kind>/<path>``:
     the file (:func:`signed_stream_download`; ``kinds`` limits the kinds a surface serves) and the
     ``Access-Control-Allow-Origin`` for the page that asked (``core.playback.origins``). NotFound
@@ -117,6 +132,8 @@ def signed_stream_file(runtime: Runtime, *, code: str, expires: str, signature: 
 
         def session() -> Session:
             nonlocal db
+            if _offline:
+                raise _NeedsDatabase
             if db is None:
                 db = stack.enter_context(runtime.session())
             return db
