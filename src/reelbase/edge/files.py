@@ -42,14 +42,14 @@ from reelbase.core.playback import Download, parse_range, stream_download
 from reelbase.core.runtime import Runtime
 from reelbase.storage.base import content_disposition
 
-# Cache-Control of each freshness core.playback.delivery gives a stream file.
+# Seconds a browser may keep a stream file of each freshness core.playback.delivery gives it.
 FRESHNESS = {
-    core_playback.IMMUTABLE: "max-age=31536000, immutable",
-    core_playback.PLAYLIST: "max-age=3600",
-    core_playback.ENTRY: "max-age=600",
-    core_playback.GROWING: "max-age=2",
-    core_playback.DAY: "max-age=86400",
-    core_playback.STALE: "max-age=60",
+    core_playback.IMMUTABLE: 31536000,
+    core_playback.PLAYLIST: 3600,
+    core_playback.ENTRY: 600,
+    core_playback.GROWING: 2,
+    core_playback.DAY: 86400,
+    core_playback.STALE: 60,
 }
 _MAPPED_CHUNK = 8 << 20  # one socket write per 8 MiB of mapping: flow control and disconnects act between them
 ALLOWED_REQUEST_HEADERS = "Authorization, Range, If-None-Match, If-Range, If-Modified-Since"
@@ -66,9 +66,10 @@ def cache_control(download: Download, default: str, *, shared: bool = False) -> 
     browser alone (``private``) or for shared caches too (``shared``)."""
     if download.freshness is None:
         return default
-    policy = FRESHNESS[download.freshness]
-    if download.fresh_for is not None:
-        policy = f"max-age={min(download.fresh_for, int(policy.split('=')[1].split(',')[0]))}"
+    seconds = FRESHNESS[download.freshness]
+    policy = f"max-age={seconds}, immutable" if download.freshness == core_playback.IMMUTABLE else f"max-age={seconds}"
+    if download.fresh_for is not None and download.fresh_for < seconds:
+        policy = f"max-age={download.fresh_for}"
     return ("public, " if shared else "private, ") + policy
 
 
@@ -246,7 +247,7 @@ def add_playback_routes(router: APIRouter, path: str, *, head_id: str | None = N
     def register(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         router.add_api_route(path, endpoint, methods=["GET"], route_class_override=PlaybackRoute, **get_options)
         router.add_api_route(path, endpoint, methods=["HEAD"], route_class_override=PlaybackRoute,
-                             include_in_schema=False, **({"operation_id": head_id} if head_id else {}))
+                             include_in_schema=False, operation_id=head_id)
         router.add_api_route(path, preflight, methods=["OPTIONS"], route_class_override=PlaybackRoute,
                              include_in_schema=False, name=f"preflight:{path}")
         return endpoint

@@ -148,7 +148,7 @@ async def stream(code: str, expires: str, sig: str, kind: str, path: str, reques
     ``Cross-Origin-Resource-Policy: cross-origin``), as on hosted video APIs: the signed URL is what
     grants access, unless the team lists the origins allowed to play its videos."""
     runtime = get_runtime(request)
-    asked = dict(code=code, expires=expires, signature=sig, kind=kind, path=path, version=v,
+    asked: dict[str, Any] = dict(code=code, expires=expires, signature=sig, kind=kind, path=path, version=v,
                  origin=request.headers.get("origin"), referer=request.headers.get("referer"))
     # A segment a viewer fetched a moment ago is answered here, on the event loop: no database,
     # no worker thread; anything else takes a worker thread for the database and the store.
