@@ -282,6 +282,7 @@ def test_on_s3_the_player_fetches_segments_from_presigned_urls(s3_site: Site) ->
         assert uris and all(u.startswith(endpoint + "/") and "X-Amz-Signature=" in u for u in uris)
         init = store.get(uris[0])
         assert init.status_code == 200 and init.content[4:8] == b"ftyp"
+        assert init.headers["cache-control"] == "private, max-age=31536000, immutable"
         assert store.get(uris[-1]).status_code == 200
         # The rewritten playlist is kept: the same text, ETag and 304, and a short enough cache.
         again = anon.get(url)

@@ -243,7 +243,8 @@ class LocalBlobStore:
                 yield _info(key, st, None)
 
     def presigned_url(
-        self, key: str, *, expires_in: int = 3600, filename: str | None = None
+        self, key: str, *, expires_in: int = 3600, filename: str | None = None,
+        cache_control: str | None = None,
     ) -> str | None:
         self._path(key)
         return None  # files are served through the app (or a web server in front of it)

@@ -298,13 +298,16 @@ class S3BlobStore:
                 yield from page.get("Contents", [])
 
     def presigned_url(
-        self, key: str, *, expires_in: int = 3600, filename: str | None = None
+        self, key: str, *, expires_in: int = 3600, filename: str | None = None,
+        cache_control: str | None = None,
     ) -> str | None:
         if not 1 <= expires_in <= 7 * 24 * 3600:
             raise ValueError("expires_in must be between 1 second and 7 days (SigV4 limit)")
         params = {"Bucket": self.bucket, "Key": self._name(key)}
         if filename:
             params["ResponseContentDisposition"] = content_disposition(filename)
+        if cache_control:
+            params["ResponseCacheControl"] = cache_control
         with self._errors(key):  # signs locally: no request, no check that the key exists
             url = self.client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_in

@@ -49,6 +49,8 @@ DAY = "day"  # a segment asked for without a version
 STALE = "stale"  # a playlist asked for with another ladder's version
 
 PRESIGN_TTL_S = 6 * 3600
+# What the store answers a presigned segment URL with: each URL names one version's file forever.
+SEGMENT_CACHE = "private, max-age=31536000, immutable"
 REUSE_S = 3600
 _CACHE_ENTRIES = 512
 _PLAYLISTS = (".m3u8", ".mpd")
@@ -92,7 +94,8 @@ def deliver_stream_file(store: BlobStore, download: Download, *, video_id: int, 
     directory = prefix + path.rpartition("/")[0] + ("/" if "/" in path else "")
     presigning = getattr(store, "local_file", None) is None
     if not playlist:
-        location = store.presigned_url(download.key, expires_in=PRESIGN_TTL_S) if presigning else None
+        location = store.presigned_url(download.key, expires_in=PRESIGN_TTL_S,
+                                       cache_control=SEGMENT_CACHE) if presigning else None
         delivered = dataclasses.replace(download, freshness=freshness, location=location)
         if freshness == IMMUTABLE:
             _SEGMENTS.put((video_id, manifest, path, version), time.time(), delivered)
@@ -147,7 +150,7 @@ def _rewritten(store: BlobStore, download: Download, *, directory: str, version:
             if "://" in name or name.startswith("/") or ".." in name.split("/") or "?" in name:
                 return name  # not a file of this ladder: left as written
             if presigning and not is_playlist(name):
-                url = store.presigned_url(directory + name, expires_in=PRESIGN_TTL_S)
+                url = store.presigned_url(directory + name, expires_in=PRESIGN_TTL_S, cache_control=SEGMENT_CACHE)
                 if url:
                     return url
             return f"{name}?v={version}"
