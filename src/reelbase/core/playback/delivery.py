@@ -107,11 +107,13 @@ def deliver_stream_file(store: BlobStore, download: Download, *, video_id: int, 
 
 
 class Memo:
-    """A small LRU of values made at a time, each served for at most ``ttl_s`` after it."""
+    """A small LRU of values made at a time, each served for at most ``ttl_s`` after it; at most
+    ``entries`` of them, and of ``bytes`` values at most ``max_bytes`` in all."""
 
-    def __init__(self, *, ttl_s: float, entries: int) -> None:
+    def __init__(self, *, ttl_s: float, entries: int, max_bytes: int | None = None) -> None:
         self._items: OrderedDict[tuple[object, ...], tuple[float, Any]] = OrderedDict()
-        self._ttl, self._entries = ttl_s, entries
+        self._ttl, self._entries, self._max_bytes = ttl_s, entries, max_bytes
+        self._bytes = 0
         self._lock = threading.Lock()
 
     def get(self, key: tuple[object, ...], now: float) -> tuple[float, Any] | None:
@@ -124,14 +126,22 @@ class Memo:
 
     def put(self, key: tuple[object, ...], made: float, value: Any) -> None:
         with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= _weight(old[1])
             self._items[key] = (made, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self._entries:
-                self._items.popitem(last=False)
+            self._bytes += _weight(value)
+            while len(self._items) > self._entries or (
+                    self._max_bytes is not None and self._bytes > self._max_bytes and len(self._items) > 1):
+                self._bytes -= _weight(self._items.popitem(last=False)[1][1])
+
+
+def _weight(value: Any) -> int:
+    return len(value) if isinstance(value, bytes) else 0
 
 
 # The rewritten playlists, by (key, etag of the stored file, presigning).
-_REWRITES = Memo(ttl_s=REUSE_S, entries=_CACHE_ENTRIES)
+_REWRITES = Memo(ttl_s=REUSE_S, entries=_CACHE_ENTRIES, max_bytes=64 << 20)
 # The segments of a current version already found: a viewer's next fetch of one needs neither the
 # manifest's row nor a stat. Its file may since be gone (the video deleted, the ladder rebuilt and
 # pruned): the surface then finds no file to send and answers 404, as for any stale version.
