@@ -61,21 +61,21 @@ def _etag_matches(header: str, etag: str) -> bool:
     return "*" in candidates or etag in candidates
 
 
-def cache_control(download: Download, default: str, *, shared: bool = False) -> str:
+def cache_control(download: Download, default: str) -> str:
     """``default``, unless core gave the file a freshness (stream files): then that, for the
-    browser alone (``private``) or for shared caches too (``shared``)."""
+    browser's cache (stream URLs carry a key or a signature: no shared cache should keep them)."""
     if download.freshness is None:
         return default
     seconds = FRESHNESS[download.freshness]
     policy = f"max-age={seconds}, immutable" if download.freshness == core_playback.IMMUTABLE else f"max-age={seconds}"
     if download.fresh_for is not None and download.fresh_for < seconds:
         policy = f"max-age={download.fresh_for}"
-    return ("public, " if shared else "private, ") + policy
+    return "private, " + policy
 
 
 def file_response(
     request: Request, runtime: Runtime, download: Download, *, inline: bool = False,
-    cache: str = "private, max-age=0", shared: bool = False, allow_origin: str | None = None,
+    cache: str = "private, max-age=0", allow_origin: str | None = None,
 ) -> Response:
     """The answer for ``download``. ``allow_origin``: the CORS origin a player route chose."""
     etag = f'"{download.etag}"'
@@ -83,7 +83,7 @@ def file_response(
         "ETag": etag,
         "Accept-Ranges": "bytes",
         "Content-Disposition": content_disposition(download.filename, disposition="inline" if inline else "attachment"),
-        "Cache-Control": cache_control(download, cache, shared=shared),
+        "Cache-Control": cache_control(download, cache),
         # Stored files are media, never documents: an original uploaded with a forged HTML type
         # and opened directly is neither sniffed into a page nor allowed to run anything here.
         "X-Content-Type-Options": "nosniff",
