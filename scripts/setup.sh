@@ -24,7 +24,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "$want" > "$stamp"
 fi
 
-# Front-end libraries (Uppy, hls.js): from the npm registry, never from a CDN at run time.
+# Front-end libraries (Uppy, hls.js; dash.js and Shaka Player, which the cross-origin playback tests
+# drive): from the npm registry, never from a CDN at run time.
 vendor="$root/src/reelbase/web/static/vendor"
 web_stamp="$vendor/.installed"
 web_want="$(cat web/package.json web/package-lock.json scripts/setup.sh | sha256sum | cut -d' ' -f1)"
@@ -41,9 +42,12 @@ if [ ! -f "$web_stamp" ] || [ "$(cat "$web_stamp")" != "$web_want" ]; then
     rm -rf "$vendor"
     mkdir -p "$vendor"
     cp web/node_modules/uppy/dist/uppy.min.mjs web/node_modules/uppy/dist/uppy.min.css \
-       web/node_modules/hls.js/dist/hls.min.mjs "$vendor/"
+       web/node_modules/hls.js/dist/hls.min.mjs web/node_modules/dashjs/dist/modern/umd/dash.all.min.js \
+       web/node_modules/shaka-player/dist/shaka-player.compiled.js "$vendor/"
     cp web/node_modules/uppy/LICENSE "$vendor/uppy.LICENSE" 2>/dev/null || true
     cp web/node_modules/hls.js/LICENSE "$vendor/hls.js.LICENSE" 2>/dev/null || true
+    cp web/node_modules/dashjs/LICENSE.md "$vendor/dashjs.LICENSE" 2>/dev/null || true
+    cp web/node_modules/shaka-player/LICENSE "$vendor/shaka-player.LICENSE" 2>/dev/null || true
     echo "$web_want" > "$web_stamp"
 fi
 

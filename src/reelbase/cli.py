@@ -242,5 +242,23 @@ def teams_limits(
         )
 
 
+
+@teams_app.command("playback-origins")
+def teams_playback_origins(
+    email: Annotated[str, typer.Option(help="A member of the team")],
+    origin: Annotated[list[str] | None, typer.Option(
+        "--origin", help="An origin whose pages may play the team's streams (repeat for more); replaces the list")] = None,
+    any_origin: Annotated[bool, typer.Option("--any", help="Let pages on any origin play them again")] = False,
+) -> None:
+    """Show or set the web origins allowed to play a team's streams (none listed: any origin)."""
+    runtime = _runtime()
+    with _reported(), runtime.session() as db:
+        team = core_auth.primary_team(db, core_auth.get_user_by_email(db, email))
+        if any_origin or origin:
+            core_auth.set_playback_origins(db, team=team, origins=[] if any_origin else list(origin or []))
+            db.commit()
+        listed = team.playback_origins or []
+        console.print(f"team {team.name!r}: playback origins " + (", ".join(listed) if listed else "any"))
+
 if __name__ == "__main__":
     app()

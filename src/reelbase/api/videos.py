@@ -30,7 +30,7 @@ from reelbase.core.uploads import receive_source
 from reelbase.db.models import Video
 from reelbase.edge.deps import DbDep, PrincipalDep, RuntimeDep, authenticate_request
 from reelbase.edge.errors import error_responses
-from reelbase.edge.files import file_response
+from reelbase.edge.files import add_playback_routes, file_response, playback_origin
 from reelbase.edge.links import ListPageDep, api_base
 from reelbase.edge.representations import video_json as render
 from reelbase.edge.upload_body import UploadBody
@@ -157,33 +157,36 @@ def download_original(
     return file_response(request, runtime, original_download(db, principal, video_id))
 
 
-@router.head("/{video_id}/files/{kind}/{label}", operation_id="head_video_file", include_in_schema=False)
-@router.get("/{video_id}/files/{kind}/{label}", summary="Download a rendition or thumbnail (Range, ETag, HEAD)",
-            response_class=Response,
-            responses={**file_responses("A rendition, thumbnail or storyboard file",
-                                        binary=("video/mp4", "video/webm", "image/jpeg"), text=("text/vtt",)),
-                       **error_responses(404, 416, 422)})
+# Player files (renditions, storyboards, thumbnails, stream playlists and segments) answer CORS, so a
+# player on another origin can fetch them with the key (see edge/files.py, core/playback/origins.py).
+@add_playback_routes(router, "/{video_id}/files/{kind}/{label}", head_id="head_video_file",
+                     summary="Download a rendition or thumbnail (Range, ETag, HEAD)", response_class=Response,
+                     responses={**file_responses("A rendition, thumbnail or storyboard file",
+                                                 binary=("video/mp4", "video/webm", "image/jpeg"), text=("text/vtt",)),
+                                **error_responses(404, 416, 422)})
 def download_file(
     video_id: str, kind: str, label: str, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
 ) -> Response:
     video = core_videos.find_video(db, principal, video_id)
-    return file_response(request, runtime, asset_download(db, video, kind=kind, label=label))
+    origin = playback_origin(request, runtime, db, video)
+    return file_response(request, runtime, asset_download(db, video, kind=kind, label=label), allow_origin=origin)
 
 
-@router.head("/{video_id}/stream/{manifest}/{path:path}", operation_id="head_video_stream", include_in_schema=False)
-@router.get("/{video_id}/stream/{manifest}/{path:path}", summary="HLS/DASH playlists and segments of a video",
-            response_class=Response,
-            responses={**file_responses("A playlist or a media segment",
-                                        binary=("video/iso.segment", "video/mp4", "video/mp2t"),
-                                        text=("application/vnd.apple.mpegurl", "application/dash+xml")),
-                       **error_responses(404, 416, 422)})
+@add_playback_routes(router, "/{video_id}/stream/{manifest}/{path:path}", head_id="head_video_stream",
+                     summary="HLS/DASH playlists and segments of a video", response_class=Response,
+                     responses={**file_responses("A playlist or a media segment",
+                                                 binary=("video/iso.segment", "video/mp4", "video/mp2t"),
+                                                 text=("application/vnd.apple.mpegurl", "application/dash+xml")),
+                                307: {"description": "On a store with presigned URLs, a segment: fetch it from Location"},
+                                **error_responses(404, 416, 422)})
 def stream_file(
-    video_id: str, manifest: str, path: str, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep
+    video_id: str, manifest: str, path: str, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep,
+    v: str | None = Query(None, max_length=64, description="The ladder version the served playlists tag their URIs with"),
 ) -> Response:
     video = core_videos.find_video(db, principal, video_id)
-    return file_response(
-        request, runtime, stream_file_download(runtime, db, video, manifest=manifest, path=path), inline=True
-    )
+    origin = playback_origin(request, runtime, db, video)
+    download = stream_file_download(runtime, db, video, manifest=manifest, path=path, version=v)
+    return file_response(request, runtime, download, inline=True, allow_origin=origin)
 
 
 @router.post("/{video_id}/conversions", status_code=202, summary="Build (or rebuild) the streaming ladder",
@@ -228,18 +231,18 @@ def select_thumbnail(video_id: str, body: ThumbnailSelect, db: DbDep, principal:
     return render(db, runtime, video)
 
 
-@router.head("/{video_id}/thumbnails/{index}.jpg", operation_id="head_video_thumbnail", include_in_schema=False)
-@router.get("/{video_id}/thumbnails/{index}.jpg", summary="One thumbnail at any height (≥ 260, cached)",
-            response_class=Response,
-            responses={**file_responses("The thumbnail scaled to the height asked for", binary=("image/jpeg",)),
-                       **error_responses(404, 416, 422)})
+@add_playback_routes(router, "/{video_id}/thumbnails/{index}.jpg", head_id="head_video_thumbnail",
+                     summary="One thumbnail at any height (≥ 260, cached)", response_class=Response,
+                     responses={**file_responses("The thumbnail scaled to the height asked for", binary=("image/jpeg",)),
+                                **error_responses(404, 416, 422)})
 def get_thumbnail(
     video_id: str, index: int, request: Request, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep,
     height: int = Query(360),
 ) -> Response:
     video = core_videos.find_video(db, principal, video_id)
+    origin = playback_origin(request, runtime, db, video)
     download = core_videos.thumbnail_at_height(runtime, db, video, index=index, height=height)
-    return file_response(request, runtime, download, inline=True, cache="private, max-age=3600")
+    return file_response(request, runtime, download, inline=True, cache="private, max-age=3600", allow_origin=origin)
 
 
 @router.post("/{video_id}/processing", status_code=202,

@@ -112,6 +112,9 @@ class Team(Base):
     quota_bytes: Mapped[int | None] = mapped_column(BigInteger)
     quota_videos: Mapped[int | None] = mapped_column(Integer)
     max_upload_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    # The web origins ("https://example.com") whose pages may play the team's streams; None or
+    # empty: any origin (core/playback/origins.py applies it, core/auth/account_settings.py sets it).
+    playback_origins: Mapped[list[Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     memberships: Mapped[list[Membership]] = relationship(back_populates="team")

@@ -107,9 +107,16 @@ class BlobStore(Protocol):
         """Every object whose key starts with ``prefix``, in key order."""
 
     def presigned_url(
-        self, key: str, *, expires_in: int = 3600, filename: str | None = None
+        self, key: str, *, expires_in: int = 3600, filename: str | None = None,
+        cache_control: str | None = None,
     ) -> str | None:
-        """A URL a client can GET directly, or None when the backend can only be proxied."""
+        """A URL a client can GET directly, or None when the backend can only be proxied. The
+        answer to it names ``filename`` as an attachment and carries ``cache_control``, if given.
+
+        Optional abilities a backend may add, each a method looked up with ``getattr``:
+        ``resumable_writes()`` (``storage/resumable.py``) and ``local_file(key) -> Path`` (a store
+        whose objects are plain files names the file, so it can be sent by the OS).
+        """
 
 
 def exists_by_stat(store: BlobStore, key: str) -> bool:

@@ -243,10 +243,17 @@ class LocalBlobStore:
                 yield _info(key, st, None)
 
     def presigned_url(
-        self, key: str, *, expires_in: int = 3600, filename: str | None = None
+        self, key: str, *, expires_in: int = 3600, filename: str | None = None,
+        cache_control: str | None = None,
     ) -> str | None:
         self._path(key)
         return None  # files are served through the app (or a web server in front of it)
+
+    def local_file(self, key: str) -> Path:
+        """The optional ability of a store whose objects are plain files: the file of ``key``, so
+        the server can hand it to the OS to send (see ``edge/files.py``). The file at that path is
+        replaced by renaming, never rewritten in place, so an open or mapped copy stays intact."""
+        return self._path(key)
 
     def _content_type(self, key: str, etag: str) -> str:
         try:

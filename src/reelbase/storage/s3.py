@@ -43,6 +43,12 @@ MIN_PART_SIZE = 5 << 20  # S3 refuses smaller parts (except the last one)
 _MAX_PARTS = 10_000
 _DELETE_BATCH = 1000  # the most keys one DeleteObjects call takes
 _NOT_FOUND = {"404", "NoSuchKey", "NotFound"}
+#: The CORS rule a bucket needs so that players on any origin can fetch presigned segments; set on
+#: the buckets this store creates (the README shows it for a bucket made by hand).
+PLAYER_CORS_RULE: dict[str, Any] = {
+    "AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD"], "AllowedHeaders": ["Range", "If-None-Match"],
+    "ExposeHeaders": ["Content-Length", "Content-Range", "ETag"], "MaxAgeSeconds": 86400,
+}
 
 # One boto3 session for the process: it caches the parsed service models (a fresh session costs
 # ~150 ms per client, a shared one ~10 ms) and the credentials it finds. Creating clients from
@@ -292,13 +298,16 @@ class S3BlobStore:
                 yield from page.get("Contents", [])
 
     def presigned_url(
-        self, key: str, *, expires_in: int = 3600, filename: str | None = None
+        self, key: str, *, expires_in: int = 3600, filename: str | None = None,
+        cache_control: str | None = None,
     ) -> str | None:
         if not 1 <= expires_in <= 7 * 24 * 3600:
             raise ValueError("expires_in must be between 1 second and 7 days (SigV4 limit)")
         params = {"Bucket": self.bucket, "Key": self._name(key)}
         if filename:
             params["ResponseContentDisposition"] = content_disposition(filename)
+        if cache_control:
+            params["ResponseCacheControl"] = cache_control
         with self._errors(key):  # signs locally: no request, no check that the key exists
             url = self.client.generate_presigned_url(
                 "get_object", Params=params, ExpiresIn=expires_in
@@ -379,6 +388,9 @@ class S3BlobStore:
             params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
         try:
             self.client.create_bucket(**params)
+            # Players fetch segments straight from presigned URLs, from pages on other origins
+            # (Reelbase's own included): the bucket must answer CORS for GET and HEAD.
+            self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [PLAYER_CORS_RULE]})
         except ClientError as e:
             if _code(e) not in {"BucketAlreadyOwnedByYou"}:  # a concurrent start made it
                 raise StorageError(f"cannot create S3 bucket {self.bucket}: {e}") from e

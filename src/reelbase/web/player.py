@@ -7,7 +7,8 @@ for a signed-in team member or with a view token in the page URL (``?t=<expires>
 
 The page plays files below a signed, expiring stream prefix
 (``/play/{code}/{expires}/{sig}/{kind}/{path}``) served here without an API key, so the relative
-URLs inside HLS/DASH playlists and the storyboard WebVTT resolve. While the video is processing
+URLs inside HLS/DASH playlists and the storyboard WebVTT resolve. Players on other origins may use
+the same URLs (CORS; the README describes the scheme). While the video is processing
 the page shows its state and polls ``/view/{id}/status`` (JSON) until it is ready or failed.
 """
 
@@ -18,15 +19,16 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from reelbase.core import playback as core_playback
 from reelbase.core.errors import DomainError, NotFound
-from reelbase.core.playback import signed_prefix, signed_stream_download, verify_playback
+from reelbase.core.playback import signed_prefix
 from reelbase.db.models import Video, VideoState
 from reelbase.edge.deps import get_runtime
-from reelbase.edge.files import file_response
+from reelbase.edge.files import add_playback_routes, file_response
 from reelbase.web.auth import OptionalSession
 from reelbase.web.render import json_error, message, render, static_url
 
@@ -41,8 +43,7 @@ STATE_TEXT = {
     VideoState.ready.value: "Ready",
     VideoState.failed.value: "Processing failed",
 }
-# Playlists may be rewritten by a rebuild of the ladder; segments and files never change.
-_PLAYLIST_CACHE = "private, max-age=60"
+# Renditions, posters and storyboards (stream files say their own freshness: core/playback/delivery.py).
 _FILE_CACHE = "private, max-age=86400"
 
 
@@ -139,18 +140,25 @@ def video_status(ref: str, request: Request, session: OptionalSession, t: str | 
         return JSONResponse(_status(video), headers=no_store)
 
 
-@router.head("/play/{code}/{expires}/{sig}/{kind}/{path:path}")
-@router.get("/play/{code}/{expires}/{sig}/{kind}/{path:path}")
-def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request) -> Response:
+@add_playback_routes(router, "/play/{code}/{expires}/{sig}/{kind}/{path:path}", include_in_schema=False)
+async def stream(code: str, expires: str, sig: str, kind: str, path: str, request: Request,
+                 v: str | None = None) -> Response:
     """A file of the video below its signed prefix (Range for the MP4 files); 403 when the
-    signature does not match or has expired."""
+    signature does not match or has expired. Any origin's player may fetch them (CORS, and
+    ``Cross-Origin-Resource-Policy: cross-origin``), as on hosted video APIs: the signed URL is what
+    grants access, unless the team lists the origins allowed to play its videos."""
     runtime = get_runtime(request)
-    with runtime.session() as db:
-        video = verify_playback(db, code=code, expires=expires, signature=sig, server_secret=runtime.secret_key)
-        download = signed_stream_download(runtime, db, video, kind=kind, path=path)
-    cache = _PLAYLIST_CACHE if path.endswith((".m3u8", ".mpd")) else _FILE_CACHE
-    response = file_response(request, runtime, download, inline=True, cache=cache)
-    # Another site's page may embed the player, but not hot-link the files themselves.
-    response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return response
+    asked: dict[str, Any] = dict(code=code, expires=expires, signature=sig, kind=kind, path=path, version=v,
+                 origin=request.headers.get("origin"), referer=request.headers.get("referer"))
+    # A segment a viewer fetched a moment ago is answered here, on the event loop: no database,
+    # no worker thread; anything else takes a worker thread for the database and the store.
+    known = core_playback.known_stream_file(runtime, **asked)
+    if known is not None:
+        return file_response(request, runtime, known[0], inline=True, cache=_FILE_CACHE, allow_origin=known[1])
+
+    def answer() -> Response:
+        download, origin = core_playback.signed_stream_file(runtime, **asked)
+        return file_response(request, runtime, download, inline=True, cache=_FILE_CACHE, allow_origin=origin)
+
+    return await run_in_threadpool(answer)
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from reelbase.core.facade import lazy_exports
 
 if TYPE_CHECKING:
-    from reelbase.core.auth.account_settings import AccountView, account_view, log_in, rotate_signature_secret, select_team, update_password
+    from reelbase.core.auth.account_settings import AccountView, account_view, log_in, parse_origin, rotate_signature_secret, select_team, set_playback_origins, update_password
     from reelbase.core.auth.accounts import SECRET_PREFIX, authenticate_api_key, create_api_key, create_user, get_user_by_email, key_secret, list_api_keys, primary_team, principal_for_public_id, principal_for_user, revoke_api_key, set_banned, set_team_limits, team_limits, verify_password
     from reelbase.core.auth.jwt_tokens import IssuedToken, TokenMissing, authenticate_token, issue_token, rotate_signing_key
     from reelbase.core.auth.key_admin import MAX_NAME, find_key, issue_key, list_keys, revoke_key
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from reelbase.core.auth.web_sessions import COOKIE_NAME, LOGIN_COOKIE, SESSION_TTL, LoginForm, WebSession, check_csrf, check_login_csrf, login_form, read_session, sign_in
 
 _EXPORTS = {
-    "account_settings": ("AccountView", "account_view", "log_in", "rotate_signature_secret", "select_team", "update_password"),
+    "account_settings": ("AccountView", "account_view", "log_in", "parse_origin", "rotate_signature_secret", "select_team", "set_playback_origins", "update_password"),
     "accounts": ("SECRET_PREFIX", "authenticate_api_key", "create_api_key", "create_user", "get_user_by_email", "key_secret", "list_api_keys", "primary_team", "principal_for_public_id", "principal_for_user", "revoke_api_key", "set_banned", "set_team_limits", "team_limits", "verify_password"),
     "jwt_tokens": ("IssuedToken", "TokenMissing", "authenticate_token", "issue_token", "rotate_signing_key"),
     "key_admin": ("MAX_NAME", "find_key", "issue_key", "list_keys", "revoke_key"),

@@ -10,9 +10,11 @@
 * :func:`log_in` checks a password and issues a login token (``core.auth.jwt_tokens``) for a team.
 * :func:`select_team` resolves the team a user asks to act in (team switching), and
   :func:`add_member` puts a user in a further team.
+* :func:`set_playback_origins` lists the web origins whose pages may play the team's streams
+  (``core.playback.origins`` applies the list); :func:`parse_origin` is the one parser of an origin.
 
 ``log_in``, ``update_password`` and ``rotate_signature_secret`` commit their change; the others
-do not (``add_member`` is the CLI's step, which commits itself).
+do not (``add_member`` and ``set_playback_origins`` are the CLI's steps, which commit themselves).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -36,6 +39,7 @@ SIGNATURE_KEY_TYPE = "request_signing"
 SIGNATURE_METHOD = "HmacSHA256"
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
+MAX_PLAYBACK_ORIGINS = 100
 
 
 @dataclass(frozen=True)
@@ -151,3 +155,35 @@ def add_member(db: Session, *, email: str, team_name: str, role: str = "member")
     db.add(membership)
     db.flush()
     return membership
+
+
+def parse_origin(value: object) -> str:
+    """The origin ``value`` names, as browsers send it in ``Origin`` (``scheme://host[:port]``,
+    lower case, default ports dropped); InvalidInput for anything else (a path, credentials, a
+    scheme other than http/https, a wildcard)."""
+    text = str(value).strip() if isinstance(value, str) else ""
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        parts, port = None, None
+    if (parts is None or parts.scheme.lower() not in ("http", "https") or not parts.hostname
+            or parts.username is not None or parts.password is not None or parts.path not in ("", "/")
+            or parts.query or parts.fragment or "*" in text):
+        raise InvalidInput(f"{text[:100]!r} is not a web origin such as https://example.com", field="origins")
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}[scheme]
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+def set_playback_origins(db: Session, *, team: Team, origins: list[str]) -> list[str]:
+    """Let only pages on ``origins`` play the team's streams (an empty list: any origin again).
+    Each is checked and normalised by :func:`parse_origin`; duplicates are dropped."""
+    clean = list(dict.fromkeys(parse_origin(o) for o in origins))
+    if len(clean) > MAX_PLAYBACK_ORIGINS:
+        raise InvalidInput(f"at most {MAX_PLAYBACK_ORIGINS} playback origins", field="origins")
+    team.playback_origins = clean or None
+    return clean

@@ -17,17 +17,27 @@ from reelbase.core.runtime import Runtime
 from reelbase.core.videos.catalog import find_video
 from reelbase.core.videos.processing import latest_processed_video
 from reelbase.core.mediatypes import content_type_for
-from reelbase.db.models import AssetKind, MediaAsset, Video
+from reelbase.core.playback.delivery import deliver_stream_file, known_segment
+from reelbase.db.models import AssetKind, MediaAsset, Video, VideoState
 from reelbase.storage.base import BlobNotFound
 
 
 @dataclass(frozen=True)
 class Download:
+    """A stored file to send. Most are sent as stored; a stream file may instead carry the
+    ``body`` to send (a playlist rewritten by :mod:`~reelbase.core.playback.delivery`) or the
+    ``location`` the client should fetch it from (a presigned URL of the store), and says how long
+    it may be cached (``freshness``, one of delivery's names; ``fresh_for`` caps it in seconds)."""
+
     key: str
     size: int
     etag: str
     content_type: str
     filename: str
+    body: bytes | None = None
+    location: str | None = None
+    freshness: str | None = None
+    fresh_for: int | None = None
 
 
 def _download_for(asset: MediaAsset, filename: str) -> Download:
@@ -118,8 +128,14 @@ def stream_download(runtime: Runtime, download: Download, start: int, end: int) 
 
 
 
-def stream_file_download(runtime: Runtime, db: Session, video: Video, *, manifest: str, path: str) -> Download:
-    """A playlist or segment under the prefix of the video's ``manifest`` (hls or dash)."""
+def stream_file_download(runtime: Runtime, db: Session, video: Video, *, manifest: str, path: str,
+                         version: str | None = None) -> Download:
+    """A playlist or segment under the prefix of the video's ``manifest`` (hls or dash), as
+    :func:`~reelbase.core.playback.delivery.deliver_stream_file` delivers it; ``version`` is the
+    ``v`` the URL carries (the served playlists tag the URIs they name with it)."""
+    known = known_segment(video.id, manifest, path, version)
+    if known is not None:
+        return known
     asset = find_asset(db, video, kind=AssetKind.manifest.value, label=manifest)
     prefix = asset.extra.get("prefix", "")
     parts = path.split("/")
@@ -129,5 +145,8 @@ def stream_file_download(runtime: Runtime, db: Session, video: Video, *, manifes
         info = runtime.store.stat(prefix + path)
     except BlobNotFound:
         raise NotFound(f"no stream file {path!r}") from None
-    return Download(key=info.key, size=info.size, etag=info.etag,
-                    content_type=content_type_for(path), filename=parts[-1])
+    download = Download(key=info.key, size=info.size, etag=info.etag,
+                        content_type=content_type_for(path), filename=parts[-1])
+    growing = video.state != VideoState.ready.value or bool(asset.extra.get("live"))
+    return deliver_stream_file(runtime.store, download, video_id=video.id, manifest=manifest, prefix=prefix,
+                               path=path, version=version, growing=growing)

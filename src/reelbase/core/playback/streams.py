@@ -8,20 +8,27 @@
   so the relative paths inside HLS/DASH playlists resolve. :func:`verify_playback` refuses an
   expired, changed or malformed prefix.
   :func:`signed_stream_download` finds the file a path below such a prefix names (also the
-  storyboard and the poster, for the player pages).
+  storyboard and the poster, for the player pages); :func:`signed_stream_file` is the whole
+  request, and for a segment a viewer fetched before it needs no database at all.
 """
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Collection
+from contextlib import ExitStack
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelbase.core.auth import signer
 from reelbase.core.videos import thumbnails as core_thumbs
+from reelbase.core.playback.delivery import Memo, known_segment
 from reelbase.core.playback.downloads import Download, asset_download, find_asset, stream_file_download
+from reelbase.core.playback.origins import allowed_origin
 from reelbase.core.errors import Forbidden, NotFound
 from reelbase.core.runtime import Runtime
 from reelbase.core.videos.catalog import lookup_video
@@ -82,6 +89,76 @@ def verify_playback(db: Session, *, code: str, expires: str, signature: str, ser
     return video
 
 
+@dataclass(frozen=True)
+class _Signed:
+    """What a signed URL's code names, as the hot path needs it."""
+
+    id: int
+    uuid: str
+    team_id: int
+
+
+# Codes already looked up: a viewer's segment fetches then cost no query at all. A deleted video's
+# files are gone, so a code still known here for a few seconds leads to a 404 all the same.
+_CODES = Memo(ttl_s=10, entries=8192)
+
+
+class _NeedsDatabase(Exception):
+    """Raised inside :func:`known_stream_file` where the answer needs the database."""
+
+
+def known_stream_file(runtime: Runtime, **request: Any) -> tuple[Download, str] | None:
+    """:func:`signed_stream_file` where this process knows everything it needs (a segment a viewer
+    fetched a moment ago): the same answer without the database, so without a worker thread; None
+    where it would need the database. Refusals are raised as by :func:`signed_stream_file`."""
+    try:
+        return signed_stream_file(runtime, **request, _offline=True)
+    except _NeedsDatabase:
+        return None
+
+
+def signed_stream_file(runtime: Runtime, *, code: str, expires: str, signature: str, kind: str, path: str,
+                       version: str | None, origin: str | None, referer: str | None,
+                       kinds: Collection[str] | None = None, _offline: bool = False) -> tuple[Download, str]:
+    """The one operation behind a signed stream URL ``<code>/<expires>/<signature>/<kind>/<path>``:
+    the file (:func:`signed_stream_download`; ``kinds`` limits the kinds a surface serves) and the
+    ``Access-Control-Allow-Origin`` for the page that asked (``core.playback.origins``). NotFound
+    for an unknown code, PlaybackDenied for a bad or expired signature, OriginNotAllowed."""
+    now = time.time()
+    name = str(code).strip().lower()
+    known = _CODES.get((name,), now)
+    with ExitStack() as stack:
+        db: Session | None = None
+
+        def session() -> Session:
+            nonlocal db
+            if _offline:
+                raise _NeedsDatabase
+            if db is None:
+                db = stack.enter_context(runtime.session())
+            return db
+
+        if known is None:
+            video = find_public_video(session(), code)
+            known = (now, _Signed(id=video.id, uuid=video.uuid, team_id=video.team_id))
+            _CODES.put((name,), *known)
+        signed: _Signed = known[1]
+        signer.check(runtime.secret_key, signer.Purpose.PLAYBACK, signed.uuid, expires=expires,
+                     signature=signature, refusals=_STREAM_REFUSALS)
+        if kinds is not None and kind not in kinds:
+            raise NotFound("no such stream file")
+        allow = allowed_origin(signed.team_id, session, origin=origin, referer=referer,
+                               own_origin=runtime.settings.public_url)
+        if kind in ("hls", "dash"):
+            segment = known_segment(signed.id, kind, path, version)
+            if segment is not None:
+                return segment, allow
+        video_row = session().get(Video, signed.id)
+        if video_row is None:
+            raise NotFound(f"no file {name[:40]}")
+        return signed_stream_download(runtime, session(), video_row, kind=kind, path=path, version=version), allow
+
+
 def stream_files(db: Session, video: Video) -> list[StreamFile]:
     """The video's renditions and manifests, renditions by increasing height."""
     kinds = (AssetKind.rendition.value, AssetKind.manifest.value)
@@ -95,7 +172,8 @@ def stream_files(db: Session, video: Video) -> list[StreamFile]:
     return sorted(out, key=lambda f: (f.kind, f.height or 0, f.label))
 
 
-def signed_stream_download(runtime: Runtime, db: Session, video: Video, *, kind: str, path: str) -> Download:
+def signed_stream_download(runtime: Runtime, db: Session, video: Video, *, kind: str, path: str,
+                           version: str | None = None) -> Download:
     """The file that ``<signed prefix>/<kind>/<path>`` names.
 
     ``hls``/``dash``: a playlist or segment below the manifest's prefix (relative paths inside
@@ -103,10 +181,10 @@ def signed_stream_download(runtime: Runtime, db: Session, video: Video, *, kind:
     ``storyboard``: the seek-preview WebVTT or sprite by its file name (the VTT names the sprite
     relative to itself). ``poster``: ``default.jpg``, the default thumbnail at its largest size.
     ``original``: ``source``, the uploaded file (for a video made ready without a ladder).
-    Anything else is NotFound.
+    Anything else is NotFound. ``version``: the ``v`` of the URL, for the stream files.
     """
     if kind in ("hls", "dash"):
-        return stream_file_download(runtime, db, video, manifest=kind, path=path)
+        return stream_file_download(runtime, db, video, manifest=kind, path=path, version=version)
     if kind in ("mp4", "webm"):
         label, dot, ext = path.rpartition(".")
         if not dot or ext != kind or not label or "/" in label:

@@ -8,7 +8,8 @@ player can play.
   :func:`issue_view_token`, compared in constant time, refused once expired). Otherwise
   :class:`PrivateVideo`.
 * The page's streams come from a signed prefix of :mod:`reelbase.core.playback.streams`; this module
-  only says which files exist (:func:`player_media`).
+  only says which files exist (:func:`player_media`). :func:`signed_player_media` hands a team the
+  same signed prefix for its own player on any site.
 """
 
 from __future__ import annotations
@@ -22,13 +23,13 @@ from sqlalchemy.orm import Session
 
 from reelbase.core.auth import signer
 from reelbase.core.context import Principal
-from reelbase.core.errors import Forbidden, InvalidInput, NotFound
-from reelbase.core.playback.streams import find_public_video, stream_files
+from reelbase.core.errors import Forbidden, InvalidInput, NoMedia, NotFound
+from reelbase.core.playback.streams import find_public_video, signed_prefix, stream_files
 from reelbase.core.playback.shared_links import PrivateVideo
 from reelbase.core.videos.assets import find_original
 from reelbase.core.videos.thumbnails import thumbnail_assets
 from reelbase.core.videos.catalog import find_video
-from reelbase.db.models import AssetKind, MediaAsset, Membership, Video
+from reelbase.db.models import AssetKind, MediaAsset, Membership, Video, VideoState
 
 VIEW_TOKEN_TTL = 24 * 3600
 MAX_VIEW_TOKEN_TTL = 30 * 24 * 3600
@@ -154,3 +155,29 @@ def player_media(db: Session, video: Video) -> PlayerMedia:
         poster=poster,
         storyboard=f"storyboard/{vtt.storage_key.rsplit('/', 1)[-1]}" if vtt is not None else None,
     )
+
+
+@dataclass(frozen=True)
+class SignedMedia:
+    """What a video offers a player below its signed prefix ``/play/{code}/{expires}/{signature}``."""
+
+    video: Video
+    prefix: str  # the path, e.g. "/play/0123456789abcdef/1767225600/<64 hex>"
+    expires: int
+    media: PlayerMedia
+
+    @property
+    def expires_at(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.expires, dt.UTC)
+
+
+def signed_player_media(db: Session, principal: Principal, video_ref: str, *, server_secret: str,
+                        now: float | None = None) -> SignedMedia:
+    """The signed stream prefix of a video of the principal's team (private ones too: the prefix is
+    the grant) and what plays below it; NoMedia unless the video is ready."""
+    video = find_video(db, principal, video_ref)
+    if video.state != VideoState.ready.value:
+        raise NoMedia(f"video {video.uuid} is not ready yet (state {video.state})")
+    expires, signature = signed_prefix(server_secret, video.uuid, now=now)
+    return SignedMedia(video=video, prefix=f"/play/{video.token}/{expires}/{signature}", expires=expires,
+                       media=player_media(db, video))

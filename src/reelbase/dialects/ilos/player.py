@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from reelbase.core.runtime import Runtime
 from reelbase.core.playback import check_link_access, find_linked_video, playable_download
 from reelbase.dialects.ilos import urls
-from reelbase.edge.files import file_response
+from reelbase.edge.files import add_playback_routes, file_response, playback_origin
 
 router = APIRouter(tags=["player"], include_in_schema=False)
 
@@ -35,12 +35,13 @@ def embed_page(randtag: str, request: Request) -> Response:
     return _moved(request, urls.embed(urls.base_of(runtime), randtag))
 
 
-@router.head("/media/{randtag}.mp4")
-@router.get("/media/{randtag}.mp4")
+# The MP4 answers CORS, for players and pages on any origin (edge/files.py).
+@add_playback_routes(router, "/media/{randtag}.mp4")
 def media_file(randtag: str, request: Request) -> Response:
     runtime: Runtime = request.app.state.runtime
     with runtime.session() as db:
         video = check_link_access(find_linked_video(db, randtag))
+        origin = playback_origin(request, runtime, db, video)
         download = playable_download(db, video)
     cache = "public, max-age=300"
-    return file_response(request, runtime, download, inline=True, cache=cache)
+    return file_response(request, runtime, download, inline=True, cache=cache, allow_origin=origin)
