@@ -252,7 +252,7 @@ def test_a_team_can_restrict_playback_to_its_origins(site: Site) -> None:
                 assert fetch({"Origin": site.live.url}).status_code in (200, 206), what  # Reelbase's own pages
             assert pages["native"]({"Origin": OTHER}).json()["error"]["code"] == "origin_not_allowed"
             spare = pages["sparevideos"]({"Origin": OTHER}).json()
-            assert spare["status"] == "error" and OTHER in spare["message"]
+            assert spare["status"] == "error" and spare["error"] == 403 and OTHER in spare["message"]
             # The preflight needs no database and answers any origin; the request itself is refused.
             assert anon.options(f"{site.play}/hls/dash/master.m3u8", headers={
                 "Origin": OTHER, "Access-Control-Request-Method": "GET"}).status_code == 204

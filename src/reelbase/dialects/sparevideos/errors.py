@@ -42,6 +42,7 @@ CODES: dict[str, tuple[int, int]] = {
     "forbidden": (FORBIDDEN, 403),
     "user_banned": (FORBIDDEN, 403),
     "playback_denied": (FORBIDDEN, 403),
+    "origin_not_allowed": (FORBIDDEN, 403),
     "not_found": (NOT_FOUND, 404),
     "invalid_input": (GENERIC, 400),
     "malformed_body": (GENERIC, 400),
