@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from reelbase.core.facade import lazy_exports
 
 if TYPE_CHECKING:
-    from reelbase.core.videos.catalog import DEFAULT_PER_PAGE, MAX_PER_PAGE, count_team_videos, create_video, delete_video, delete_videos, find_video, list_video_codes, list_videos, team_stored_bytes, update_video, video_family
+    from reelbase.core.videos.catalog import DEFAULT_PER_PAGE, MAX_PER_PAGE, Show, count_team_videos, create_video, delete_video, delete_videos, find_video, list_video_codes, list_videos, team_stored_bytes, update_video, video_family
     from reelbase.core.videos.conversions import request_conversion
     from reelbase.core.videos.processing import request_processing
     from reelbase.core.videos.projects import count_project_videos, count_projects_videos, create_project, delete_project, get_project, list_projects, update_project
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from reelbase.core.videos.thumbnails import MIN_HEIGHT, select_default_thumbnail, thumbnail_assets, thumbnail_at_height
 
 _EXPORTS = {
-    "catalog": ("DEFAULT_PER_PAGE", "MAX_PER_PAGE", "count_team_videos", "create_video", "delete_video", "delete_videos", "find_video", "list_video_codes", "list_videos", "team_stored_bytes", "update_video", "video_family"),
+    "catalog": ("DEFAULT_PER_PAGE", "MAX_PER_PAGE", "Show", "count_team_videos", "create_video", "delete_video", "delete_videos", "find_video", "list_video_codes", "list_videos", "team_stored_bytes", "update_video", "video_family"),
     "conversions": ("request_conversion",),
     "processing": ("request_processing",),
     "projects": ("count_project_videos", "count_projects_videos", "create_project", "delete_project", "get_project", "list_projects", "update_project"),
