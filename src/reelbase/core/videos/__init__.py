@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from reelbase.core.videos.processing import request_processing
     from reelbase.core.videos.projects import count_project_videos, count_projects_videos, create_project, delete_project, get_project, list_projects, update_project
     from reelbase.core.videos.recordings import Recording, RecordingChanges, create_recording, find_recording, find_recording_video, find_video_uuid, receive_recording_file, recording_of
-    from reelbase.core.videos.status import Stage, UploadStage, VideoRefs, ingest_stage, processing_spec, processing_stage, upload_stage, video_refs
+    from reelbase.core.videos.status import Stage, UploadStage, VideoRefs, VideoStages, ingest_stage, processing_spec, processing_stage, upload_stage, video_refs, video_stages
     from reelbase.core.videos.thumbnails import MIN_HEIGHT, select_default_thumbnail, thumbnail_assets, thumbnail_at_height
 
 _EXPORTS = {
@@ -25,7 +25,7 @@ _EXPORTS = {
     "processing": ("request_processing",),
     "projects": ("count_project_videos", "count_projects_videos", "create_project", "delete_project", "get_project", "list_projects", "update_project"),
     "recordings": ("Recording", "RecordingChanges", "create_recording", "find_recording", "find_recording_video", "find_video_uuid", "receive_recording_file", "recording_of"),
-    "status": ("Stage", "UploadStage", "VideoRefs", "ingest_stage", "processing_spec", "processing_stage", "upload_stage", "video_refs"),
+    "status": ("Stage", "UploadStage", "VideoRefs", "VideoStages", "ingest_stage", "processing_spec", "processing_stage", "upload_stage", "video_refs", "video_stages"),
     "thumbnails": ("MIN_HEIGHT", "select_default_thumbnail", "thumbnail_assets", "thumbnail_at_height"),
 }
 
