@@ -175,15 +175,17 @@ def test_a_read_loads_what_it_shows_and_cannot_lazy_load_the_rest(runtime: Runti
         principal = accounts.authenticate_secret(db, alice.secret)
     with runtime.session() as db:
         child = catalog.find_video(db, principal, tokens[1], show=Show.REFS)
-        assert child.parent is not None and child.project is not None and child.team.uuid
-        with pytest.raises(InvalidRequestError, match="lazy"):
-            child.assets  # noqa: B018 - the read did not ask for its files
+        assert child.parent is not None and child.project is not None
+        for unasked in ("assets", "team"):
+            with pytest.raises(InvalidRequestError, match="lazy"):
+                getattr(child, unasked)
     with runtime.session() as db:
         with pytest.raises(InvalidRequestError, match="lazy"):
             catalog.find_video(db, principal, tokens[0], show=Show.ROW).project  # noqa: B018
     with runtime.session() as db:
-        page = catalog.list_videos(db, principal, show=Show.FILES)
+        page = catalog.list_videos(db, principal, show=Show.FILES | Show.OWNERS)
         assert sorted(len(v.assets) for v in page.items) == [0, len(_files("x", 0))]
+        assert {v.team.uuid for v in page.items} == {principal.team.uuid}
     with runtime.session() as db:  # a lookup that names nothing loads the rest on first use
         plain = catalog.find_video(db, principal, tokens[0])
         assert plain.project is None and len(plain.assets) == len(_files("x", 0))

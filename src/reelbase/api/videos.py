@@ -39,7 +39,7 @@ from reelbase.edge.uploads import ANSWER_RESPONSES, content_range_upload
 router = APIRouter(prefix="/videos", tags=["videos"], responses=error_responses(401, 403, 429))
 # What the representation shows: reads load it with the videos (writes that answer with the
 # video load it on first use, as they change it).
-SHOWN = core_videos.Show.FILES
+SHOWN = core_videos.Show.REFS | core_videos.Show.FILES
 
 
 @router.post("", status_code=201, summary="Create a video (then upload its source to upload_url)",

@@ -30,32 +30,41 @@ DEFAULT_PER_PAGE = 30
 MAX_TEMPLATE_FIELDS = 100
 
 
-class Show(enum.Enum):
-    """What a read loads with each video, in the same round trip or one more for a whole page.
+class Show(enum.Flag):
+    """What a read loads with each video, in the same round trip (or one more for a whole page).
 
-    A video's representations read more than its row: the native one and SpareVideos' its files,
-    Pixop's its project, parent, user and team. A read says what its answer shows and gets it
-    loaded with the videos; anything else it touches raises (``raiseload``) instead of costing a
-    round trip per video, so a renderer that starts reading more is caught by the tests, not in
-    production as a slow list. A lookup that names no ``Show`` (the writes, the stream files)
-    loads the row alone, and whatever it then touches on first use."""
+    A video's representations read more than its row: the native one its project, parent and
+    files, SpareVideos' its files, Pixop's its project, parent, user and team. A read names what
+    its answer shows (``Show.REFS | Show.FILES``) and gets it loaded with the videos; anything
+    else it touches raises (``raiseload``) instead of costing a round trip per video, so a
+    renderer that starts reading more is caught by the tests, not in production as a slow list.
+    Each part costs a join for every row, so a read names only what it shows. A lookup that
+    names no ``Show`` (the writes, the stream files) loads the row alone, and whatever it then
+    touches on first use."""
 
-    ROW = "row"  # the video's own columns only (Integros, ilos)
-    REFS = "refs"  # and the project, parent, user and team it names (their rows joined)
-    FILES = "files"  # and its stored files (joined for one video, one more query for a page)
+    ROW = 0  # the video's own columns only (Integros, ilos)
+    REFS = enum.auto()  # the project and the parent (a processed video's source) it names
+    OWNERS = enum.auto()  # the user and the team it belongs to (their ids only)
+    FILES = enum.auto()  # its stored files: joined for one video, one more statement for a page
 
 
-_REFS = (
-    joinedload(Video.project),
-    joinedload(Video.parent),  # whole: a processed video's answer reads its source's probe
-    joinedload(Video.user).load_only(User.uuid),
-    joinedload(Video.team).load_only(Team.uuid),
-)
-# For one video its files come in the same statement (a row per file); for a page, one more
-# statement for every file of the page, rather than a page of rows multiplied by their files.
-_ONE = {Show.ROW: (raiseload("*"),), Show.REFS: (*_REFS, raiseload("*")),
-        Show.FILES: (*_REFS, joinedload(Video.assets), raiseload("*"))}
-_PAGE = {**_ONE, Show.FILES: (*_REFS, selectinload(Video.assets), raiseload("*"))}
+def _options(show: Show, *, page: bool) -> tuple[Any, ...]:
+    options: list[Any] = []
+    if Show.REFS in show:
+        # The parent whole: a processed video's answer reads its source's probe.
+        options += [joinedload(Video.project), joinedload(Video.parent)]
+    if Show.OWNERS in show:
+        options += [joinedload(Video.user).load_only(User.uuid), joinedload(Video.team).load_only(Team.uuid)]
+    if Show.FILES in show:
+        # One video's files come in its statement (a row per file); a page's in one more
+        # statement, rather than the page's rows multiplied by their files.
+        options.append(selectinload(Video.assets) if page else joinedload(Video.assets))
+    return (*options, raiseload("*"))
+
+
+# Built once: a read's options are the same objects every time (SQLAlchemy caches the SQL by them).
+_ONE = {show: _options(show, page=False) for show in (Show(bits) for bits in range(8))}
+_PAGE = {show: _options(show, page=True) for show in _ONE}
 
 
 def _first(db: Session, query: Select[tuple[Video]]) -> Video | None:

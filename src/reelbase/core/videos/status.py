@@ -84,8 +84,8 @@ class VideoStages:
 
 
 def video_refs(db: Session, video: Video) -> VideoRefs:
-    """From the video's relationships: the read queries load them with it (``Show.REFS``); a
-    video made in this session loads them on first use."""
+    """From the video's relationships: the read queries load them with it (``Show.REFS`` and
+    ``Show.OWNERS``); a video made in this session loads them on first use."""
     def uuid_of(row: Any) -> str | None:
         return row.uuid if row is not None else None
 
@@ -101,7 +101,7 @@ def _latest_upload(db: Session, video: Video) -> UploadSession | None:
 
 def video_stages(db: Session, video: Video) -> VideoStages:
     """The video's references and every stage at once, in two queries (its latest upload, its
-    jobs) besides the video and what ``Show.FILES`` loaded with it."""
+    jobs) besides the video and what was loaded with it (``Show.REFS | Show.OWNERS | Show.FILES``)."""
     jobs = jobs_for_video(db, video.id)
     return VideoStages(refs=video_refs(db, video), upload=_upload_stage(db, video, _latest_upload(db, video)),
                        ingest=_ingest_stage(video, jobs), processing=_processing_stage(video, jobs),
