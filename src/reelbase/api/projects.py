@@ -34,7 +34,8 @@ def list_projects(
     per_page: int = Query(30, ge=1, le=100),
 ) -> dict:
     items, total = core_videos.list_projects(db, principal, page=page, per_page=per_page)
-    counted = [project_public(p, video_count=core_videos.count_project_videos(db, p)) for p in items]
+    counts = core_videos.count_projects_videos(db, items)
+    counted = [project_public(p, video_count=counts[p.id]) for p in items]
     return listing.answer(counted, page=page, per_page=per_page, total=total)
 
 

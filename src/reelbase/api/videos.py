@@ -37,6 +37,9 @@ from reelbase.edge.upload_body import UploadBody
 from reelbase.edge.uploads import ANSWER_RESPONSES, content_range_upload
 
 router = APIRouter(prefix="/videos", tags=["videos"], responses=error_responses(401, 403, 429))
+# What the representation shows: reads load it with the videos (writes that answer with the
+# video load it on first use, as they change it).
+SHOWN = core_videos.Show.REFS | core_videos.Show.FILES
 
 
 @router.post("", status_code=201, summary="Create a video (then upload its source to upload_url)",
@@ -74,7 +77,8 @@ def list_videos(
 ) -> dict:
     parent_video = core_videos.find_video(db, principal, parent) if parent else None
     result = core_videos.list_videos(
-        db, principal, page=page, per_page=per_page, project_ref=project, state=state, q=q, parent=parent_video
+        db, principal, page=page, per_page=per_page, project_ref=project, state=state, q=q, parent=parent_video,
+        show=SHOWN,
     )
     return listing.answer([render(db, runtime, v) for v in result.items], page=result.page,
                           per_page=result.per_page, total=result.total, pages=result.pages)
@@ -83,7 +87,7 @@ def list_videos(
 @router.get("/{video_id}", summary="One video, by id (UUID), numeric id or token", response_model=VideoPublic,
             responses=error_responses(404, 422))
 def get_video(video_id: str, db: DbDep, principal: PrincipalDep, runtime: RuntimeDep) -> dict:
-    return render(db, runtime, core_videos.find_video(db, principal, video_id))
+    return render(db, runtime, core_videos.find_video(db, principal, video_id, show=SHOWN))
 
 
 @router.patch("/{video_id}", summary="Change a video's fields", response_model=VideoPublic,

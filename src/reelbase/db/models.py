@@ -216,6 +216,13 @@ class Video(Base):
     assets: Mapped[list[MediaAsset]] = relationship(
         back_populates="video", cascade="all, delete-orphan", passive_deletes=True
     )
+    # What a video's representations name besides its own columns. Read-only views of the
+    # foreign keys above (assigning the ids stays the way to change them); the read queries of
+    # core.videos.catalog load them with the video, so showing one costs no extra round trip.
+    project: Mapped[Project | None] = relationship(viewonly=True)
+    parent: Mapped[Video | None] = relationship(remote_side=[id], viewonly=True)
+    user: Mapped[User | None] = relationship(viewonly=True)
+    team: Mapped[Team] = relationship(viewonly=True)
 
 
 class MediaAsset(Base):

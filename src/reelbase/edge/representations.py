@@ -120,9 +120,10 @@ def job_public(job: Job) -> dict[str, Any]:
 
 
 def video_json(db: Session, runtime: Runtime, video: Video) -> dict[str, Any]:
-    """A video as the native API shows it, with its project and parent looked up."""
-    project = db.get(Project, video.project_id) if video.project_id else None
-    parent = db.get(Video, video.parent_id) if video.parent_id else None
+    """A video as the native API shows it. Its files, project and parent are read from the
+    video's relationships, which the core's read queries load with it (``core.videos.Show``);
+    a video of ``db`` made or fetched otherwise loads them on first use."""
+    project, parent = video.project, video.parent
     return video_public(
         video,
         base=api_base(runtime),

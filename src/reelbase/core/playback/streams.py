@@ -160,9 +160,10 @@ def signed_stream_file(runtime: Runtime, *, code: str, expires: str, signature: 
 
 
 def stream_files(db: Session, video: Video) -> list[StreamFile]:
-    """The video's renditions and manifests, renditions by increasing height."""
+    """The video's renditions and manifests, renditions by increasing height (from its files,
+    which the read queries load with it)."""
     kinds = (AssetKind.rendition.value, AssetKind.manifest.value)
-    rows = db.scalars(select(MediaAsset).where(MediaAsset.video_id == video.id, MediaAsset.kind.in_(kinds)))
+    rows = [a for a in video.assets if a.kind in kinds]
     out = [
         StreamFile(kind=a.kind, label=a.label, height=a.height or _named_height(a.storage_key),
                    path=a.extra.get("path"),

@@ -36,9 +36,10 @@ class NewAsset:
 
 
 def find_original(db: Session, video: Video) -> MediaAsset | None:
-    """The video's original file (what its upload stored), or None while it has none."""
-    return db.scalar(select(MediaAsset).where(MediaAsset.video_id == video.id,
-                                              MediaAsset.kind == AssetKind.original.value))
+    """The video's original file (what its upload stored), or None while it has none. Read from
+    the video's files, which the read queries load with it; a video fetched otherwise (a job's)
+    loads them on first use."""
+    return next((a for a in video.assets if a.kind == AssetKind.original.value), None)
 
 
 def fresh_prefix(video: Video, family: str) -> str:

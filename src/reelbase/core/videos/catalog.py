@@ -8,18 +8,19 @@ operations that compose them with others (they do not commit)."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, joinedload, raiseload, selectinload
 
 from reelbase.core.auth.accounts import team_limits
 from reelbase.core.context import Principal
 from reelbase.core.errors import Conflict, InvalidInput, NotFound, QuotaExceeded
 from reelbase.core.videos.projects import get_project
 from reelbase.core.videos.state import REUPLOADABLE
-from reelbase.db.models import MediaAsset, Video, VideoState
+from reelbase.db.models import MediaAsset, Team, User, Video, VideoState
 from reelbase.settings import Settings
 from reelbase.storage.base import BlobStore
 from reelbase.core.numbers import page_offset, row_id
@@ -27,6 +28,50 @@ from reelbase.core.numbers import page_offset, row_id
 MAX_PER_PAGE = 100
 DEFAULT_PER_PAGE = 30
 MAX_TEMPLATE_FIELDS = 100
+
+
+class Show(enum.Flag):
+    """What a read loads with each video, in the same round trip (or one more for a whole page).
+
+    A video's representations read more than its row: the native one its project, parent and
+    files, SpareVideos' its files, Pixop's its project, parent, user and team. A read names what
+    its answer shows (``Show.REFS | Show.FILES``) and gets it loaded with the videos; anything
+    else it touches raises (``raiseload``) instead of costing a round trip per video, so a
+    renderer that starts reading more is caught by the tests, not in production as a slow list.
+    Each part costs a join for every row, so a read names only what it shows. A lookup that
+    names no ``Show`` (the writes, the stream files) loads the row alone, and whatever it then
+    touches on first use."""
+
+    ROW = 0  # the video's own columns only (Integros, ilos)
+    REFS = enum.auto()  # the project and the parent (a processed video's source) it names
+    OWNERS = enum.auto()  # the user and the team it belongs to (their ids only)
+    FILES = enum.auto()  # its stored files: joined for one video, one more statement for a page
+
+
+def _options(show: Show, *, page: bool) -> tuple[Any, ...]:
+    options: list[Any] = []
+    if Show.REFS in show:
+        # The parent whole: a processed video's answer reads its source's probe.
+        options += [joinedload(Video.project), joinedload(Video.parent)]
+    if Show.OWNERS in show:
+        options += [joinedload(Video.user).load_only(User.uuid), joinedload(Video.team).load_only(Team.uuid)]
+    if Show.FILES in show:
+        # One video's files come in its statement (a row per file); a page's in one more
+        # statement, rather than the page's rows multiplied by their files.
+        options.append(selectinload(Video.assets) if page else joinedload(Video.assets))
+    return (*options, raiseload("*"))
+
+
+# Built once: a read's options are the same objects every time (SQLAlchemy caches the SQL by them).
+_ONE = {show: _options(show, page=False) for show in (Show(bits) for bits in range(8))}
+_PAGE = {show: _options(show, page=True) for show in _ONE}
+
+
+def _first(db: Session, query: Select[tuple[Video]]) -> Video | None:
+    # unique(): a video whose files are joined comes as one row per file; all of them are read,
+    # so its collection of files is whole.
+    found = db.execute(query).unique().scalars().all()
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -127,9 +172,10 @@ def create_video(db: Session, principal: Principal, *, settings: Settings, **fie
     return video
 
 
-def lookup_video(db: Session, ref: str, *, team_id: int | None) -> Video | None:
+def lookup_video(db: Session, ref: str, *, team_id: int | None, show: Show | None = None) -> Video | None:
     """The one lookup of a video by the name a request gives it, or None (each caller raises
-    its own NotFound, whose message its surface has always shown).
+    its own NotFound, whose message its surface has always shown). ``show``: what is loaded
+    with it (:class:`Show`).
 
     Within a team (``team_id``) a video is named by its token, UUID or numeric id. Across teams
     (``team_id`` None: links, players, public thumbnails) only by its token, the name that is
@@ -138,18 +184,20 @@ def lookup_video(db: Session, ref: str, *, team_id: int | None) -> Video | None:
     """
     if "\x00" in ref:  # no name holds one, and PostgreSQL would refuse to compare it
         return None
+    query = select(Video) if show is None else select(Video).options(*_ONE[show])
     if team_id is None:
-        return db.scalar(select(Video).where(Video.token == ref))
+        return _first(db, query.where(Video.token == ref))
     cond = [Video.uuid == ref, Video.token == ref]
     if (number := row_id(ref)) is not None:
         cond.append(Video.id == number)
-    return db.scalar(select(Video).where(or_(*cond), Video.team_id == team_id))
+    return _first(db, query.where(or_(*cond), Video.team_id == team_id))
 
 
-def find_video(db: Session, principal: Principal, ref: str | int) -> Video:
-    """Look a video up by numeric id, UUID or 16-hex token, within the principal's team."""
+def find_video(db: Session, principal: Principal, ref: str | int, *, show: Show | None = None) -> Video:
+    """Look a video up by numeric id, UUID or 16-hex token, within the principal's team
+    (``show``: see :func:`lookup_video`)."""
     ref = str(ref).strip()
-    video = lookup_video(db, ref, team_id=principal.team_id)
+    video = lookup_video(db, ref, team_id=principal.team_id, show=show)
     if video is None:
         raise NotFound(f"no video {ref}")
     return video
@@ -165,9 +213,11 @@ def list_videos(
     state: str | None = None,
     q: str | None = None,
     parent: Video | None = None,
+    show: Show | None = None,
 ) -> VideoPage:
     """Newest first; ``q`` matches every word in the title or description (case-insensitive);
-    ``state`` is one state or a comma-separated list of states."""
+    ``state`` is one state or a comma-separated list of states. ``show``: what is loaded with
+    the page's videos (:class:`Show`): a constant number of statements, whatever the page's size."""
     if page < 1:
         raise InvalidInput("page must be 1 or more", field="page")
     if not 1 <= per_page <= MAX_PER_PAGE:
@@ -195,6 +245,7 @@ def list_videos(
         )
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     offset = page_offset(page, per_page, total)
+    query = query if show is None else query.options(*_PAGE[show])
     rows = [] if offset is None else db.scalars(
         query.order_by(Video.created_at.desc(), Video.id.desc()).offset(offset).limit(per_page))
     return VideoPage(items=list(rows), total=total, page=page, per_page=per_page)

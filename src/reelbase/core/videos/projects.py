@@ -84,8 +84,18 @@ def update_project(db: Session, project: Project, changes: dict[str, Any]) -> Pr
     return project
 
 
+def count_projects_videos(db: Session, projects: list[Project]) -> dict[int, int]:
+    """How many videos each project holds, by project id, in one grouped query for a whole page."""
+    if not projects:
+        return {}
+    ids = [p.id for p in projects]
+    counts = dict(db.execute(select(Video.project_id, func.count()).where(Video.project_id.in_(ids))
+                             .group_by(Video.project_id)).all())
+    return {i: counts.get(i, 0) for i in ids}
+
+
 def count_project_videos(db: Session, project: Project) -> int:
-    return db.scalar(select(func.count()).select_from(Video).where(Video.project_id == project.id)) or 0
+    return count_projects_videos(db, [project])[project.id]
 
 
 class ProjectNotEmpty(Conflict):

@@ -21,25 +21,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from reelbase.core.errors import DomainError
 from reelbase.core.job_kinds import JobKind
 from reelbase.core.jobs import jobs_for_video
 from reelbase.core.videos.assets import find_original
 from reelbase.core.videos.processing import resolve_spec
-from reelbase.db.models import (
-    Job,
-    JobState,
-    Project,
-    Team,
-    UploadSession,
-    User,
-    Video,
-    VideoState,
-)
+from reelbase.db.models import Job, JobState, UploadSession, Video, VideoState
 from reelbase.media.processing_spec import ProcessingSpec
 
 NOT_STARTED, QUEUED, IN_PROGRESS, DONE, FAILED, NOT_APPLICABLE = (
@@ -80,18 +72,48 @@ class Stage:
     metadata_committed: bool = False
 
 
-def video_refs(db: Session, video: Video) -> VideoRefs:
-    def uuid_of(model: type, row_id: int | None) -> str | None:
-        return db.scalar(select(model.uuid).where(model.id == row_id)) if row_id is not None else None
+@dataclass(frozen=True)
+class VideoStages:
+    """Everything :func:`video_stages` reports of one video: its references and each stage."""
 
-    return VideoRefs(project=uuid_of(Project, video.project_id), parent=uuid_of(Video, video.parent_id),
-                     user=uuid_of(User, video.user_id), team=uuid_of(Team, video.team_id) or "")
+    refs: VideoRefs
+    upload: UploadStage
+    ingest: Stage
+    processing: Stage
+    spec: ProcessingSpec | None
+
+
+def video_refs(db: Session, video: Video) -> VideoRefs:
+    """From the video's relationships: the read queries load them with it (``Show.REFS`` and
+    ``Show.OWNERS``); a video made in this session loads them on first use."""
+    def uuid_of(row: Any) -> str | None:
+        return row.uuid if row is not None else None
+
+    return VideoRefs(project=uuid_of(video.project), parent=uuid_of(video.parent), user=uuid_of(video.user),
+                     team=uuid_of(video.team) or "")
+
+
+def _latest_upload(db: Session, video: Video) -> UploadSession | None:
+    # Without joining the video again: it is the one at hand.
+    return db.scalar(select(UploadSession).where(UploadSession.video_id == video.id)
+                     .order_by(UploadSession.id.desc()).limit(1).options(lazyload(UploadSession.video)))
+
+
+def video_stages(db: Session, video: Video) -> VideoStages:
+    """The video's references and every stage at once, in two queries (its latest upload, its
+    jobs) besides the video and what was loaded with it (``Show.REFS | Show.OWNERS | Show.FILES``)."""
+    jobs = jobs_for_video(db, video.id)
+    return VideoStages(refs=video_refs(db, video), upload=_upload_stage(db, video, _latest_upload(db, video)),
+                       ingest=_ingest_stage(video, jobs), processing=_processing_stage(video, jobs),
+                       spec=processing_spec(db, video))
 
 
 def upload_stage(db: Session, video: Video) -> UploadStage:
+    return _upload_stage(db, video, _latest_upload(db, video))
+
+
+def _upload_stage(db: Session, video: Video, sess: UploadSession | None) -> UploadStage:
     original = find_original(db, video)
-    sess = db.scalar(select(UploadSession).where(UploadSession.video_id == video.id)
-                     .order_by(UploadSession.id.desc()))
     container = (video.media_info or {}).get("format_long_name")
     if sess is not None:
         status = _UPLOAD.get(sess.state, IN_PROGRESS)
@@ -115,12 +137,16 @@ def _last_change(jobs: list[Job], fallback: dt.datetime) -> dt.datetime:
 
 
 def ingest_stage(db: Session, video: Video) -> Stage:
+    return _ingest_stage(video, jobs_for_video(db, video.id) if video.parent_id is None else [])
+
+
+def _ingest_stage(video: Video, all_jobs: list[Job]) -> Stage:
     available = video.media_info is not None
     if video.parent_id is not None:  # a processed video: its output is probed when it is stored
         done = video.state == VideoState.ready.value
         return Stage(status=DONE if done else NOT_STARTED, progress=100.0 if done else 0.0,
                      updated_at=video.updated_at, metadata_available=available, metadata_committed=done)
-    jobs = [j for j in jobs_for_video(db, video.id) if j.kind in (JobKind.ingest, JobKind.transcode)]
+    jobs = [j for j in all_jobs if j.kind in (JobKind.ingest, JobKind.transcode)]
     updated = _last_change(jobs, video.updated_at)
     committed = available and video.state in (VideoState.transcoding.value, VideoState.ready.value)
     state = video.state
@@ -139,9 +165,13 @@ def ingest_stage(db: Session, video: Video) -> Stage:
 
 
 def processing_stage(db: Session, video: Video) -> Stage:
+    return _processing_stage(video, jobs_for_video(db, video.id) if video.parent_id is not None else [])
+
+
+def _processing_stage(video: Video, all_jobs: list[Job]) -> Stage:
     if video.parent_id is None:
         return Stage(status=NOT_APPLICABLE, progress=0.0, updated_at=video.created_at)
-    jobs = [j for j in jobs_for_video(db, video.id) if j.kind == JobKind.process]
+    jobs = [j for j in all_jobs if j.kind == JobKind.process]
     updated = _last_change(jobs, video.updated_at)
     if video.state == VideoState.ready.value:
         return Stage(status=DONE, progress=100.0, updated_at=updated)
@@ -159,7 +189,7 @@ def processing_spec(db: Session, video: Video) -> ProcessingSpec | None:
     params = (video.options or {}).get("processing")
     if video.parent_id is None or not isinstance(params, dict):
         return None
-    source = db.get(Video, video.parent_id)
+    source = video.parent
     if source is None:
         return None
     try:

@@ -10,7 +10,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelbase.core.playback.downloads import Download
@@ -26,8 +25,10 @@ MAX_HEIGHT = 2160
 
 
 def thumbnail_assets(db: Session, video: Video) -> list[MediaAsset]:
-    query = select(MediaAsset).where(MediaAsset.video_id == video.id, MediaAsset.kind == AssetKind.thumbnail.value)
-    return sorted(db.scalars(query), key=lambda a: (a.extra.get("index", 0), a.height or 0))
+    """The video's thumbnails by index and height, from its files (which the read queries load
+    with it, so the thumbnails cost no round trip of their own)."""
+    found = [a for a in video.assets if a.kind == AssetKind.thumbnail.value]
+    return sorted(found, key=lambda a: (a.extra.get("index", 0), a.height or 0))
 
 
 def thumbnail_indexes(db: Session, video: Video) -> list[int]:

@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from reelbase.core.context import Principal
 from reelbase.core.runtime import Runtime
-from reelbase.core.videos import find_video
+from reelbase.core.videos import Show, find_video
 from reelbase.dialects.ilos import params as p
 from reelbase.dialects.ilos.errors import IlosError
 
@@ -31,7 +31,7 @@ def duration_parts(total_ms: int) -> dict[str, Any]:
 
 def _duration(runtime: Runtime, principal: Principal, randtag: str) -> int | None:
     with runtime.session() as db:
-        return find_video(db, principal, randtag).duration_ms
+        return find_video(db, principal, randtag, show=Show.ROW).duration_ms
 
 
 @router.post("/video/metadata", summary="Get a video's duration")

@@ -65,14 +65,14 @@ def list_videos(request: Request, principal: ApiKeyPrincipal, db: DbDep) -> Resp
     per_page = int_param(request.query_params.get("per_page"), "per_page",
                          default=core_videos.DEFAULT_PER_PAGE, low=1) or core_videos.DEFAULT_PER_PAGE
     per_page = min(per_page, core_videos.MAX_PER_PAGE)
-    result = core_videos.list_videos(db, principal, page=page, per_page=per_page)
+    result = core_videos.list_videos(db, principal, page=page, per_page=per_page, show=core_videos.Show.ROW)
     return render(request, [video_json(v) for v in result.items])
 
 
 @router.get("/videos/{ref}", summary="One video by its token (`.json` / `.js` suffix optional)")
 def get_video(ref: str, request: Request, principal: ApiKeyPrincipal, db: DbDep) -> Response:
     try:
-        video = core_videos.find_video(db, principal, strip_suffix(ref))
+        video = core_videos.find_video(db, principal, strip_suffix(ref), show=core_videos.Show.ROW)
     except NotFound:
         raise IntegrosError(404, f"video {strip_suffix(ref)[:64]} not found") from None
     return render(request, video_json(video))

@@ -32,22 +32,19 @@ from reelbase.dialects.pixop.video_schema import (
 from reelbase.edge.deps import DbDep, RuntimeDep
 
 router = APIRouter(prefix="/videos/v1", tags=["videos"])
+# Every answer names the video's project, parent, user and team: reads load them with it.
+SHOWN = core_videos.Show.REFS | core_videos.Show.OWNERS
 
 
-def find_video(db: Session, principal: Any, video_id: str) -> Any:
+def find_video(db: Session, principal: Any, video_id: str, *, show: core_videos.Show | None = None) -> Any:
     with not_found_as("VideoNotFoundException"):
-        return core_videos.find_video(db, principal, video_id)
+        return core_videos.find_video(db, principal, video_id, show=show)
 
 
 def render(db: Session, video: Any) -> dict[str, Any]:
-    return video_json(
-        video,
-        refs=core_videos.video_refs(db, video),
-        upload=core_videos.upload_stage(db, video),
-        ingest=core_videos.ingest_stage(db, video),
-        processing=core_videos.processing_stage(db, video),
-        spec=core_videos.processing_spec(db, video),
-    )
+    stages = core_videos.video_stages(db, video)
+    return video_json(video, refs=stages.refs, upload=stages.upload, ingest=stages.ingest,
+                      processing=stages.processing, spec=stages.spec)
 
 
 def video_urls(runtime: Runtime, video_uuid: str) -> dict[str, str]:
@@ -61,7 +58,7 @@ def video_urls(runtime: Runtime, video_uuid: str) -> dict[str, str]:
 
 @router.get("/video/{video_id}", summary="Video item details")
 def get_video(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
-    return {"video": render(db, find_video(db, principal, video_id))}
+    return {"video": render(db, find_video(db, principal, video_id, show=SHOWN | core_videos.Show.FILES))}
 
 
 @router.get("/videos", summary="The team's videos, newest first (HAL pages)")
@@ -74,7 +71,7 @@ def list_videos(
     parent = find_video(db, principal, parent_id) if parent_id else None
     with not_found_as("ProjectNotFoundException"):
         result = core_videos.list_videos(db, principal, page=page, per_page=page_size, project_ref=project_id,
-                                         parent=parent)
+                                         parent=parent, show=SHOWN)
     items = [video_item(runtime, v, core_videos.video_refs(db, v)) for v in result.items]
     return hal_page(runtime, "/videos/v1/videos", page=page, page_size=page_size, total=result.total,
                     embedded="videos", items=items, query={"project-id": project_id, "parent-id": parent_id})
@@ -113,14 +110,14 @@ def process_video(video_id: str, principal: BearerPrincipal, db: DbDep, runtime:
 
 @router.get("/check-process-video-progress/{video_id}", summary="Progress of a processed video")
 def check_process_progress(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
-    video = find_video(db, principal, video_id)
+    video = find_video(db, principal, video_id, show=SHOWN)
     return {"videoId": video.uuid, "projectId": core_videos.video_refs(db, video).project,
             "processingState": processing_state(core_videos.processing_stage(db, video))}
 
 
 @router.get("/check-ingest-video-progress/{video_id}", summary="Progress of a video's ingestion")
 def check_ingest_progress(video_id: str, principal: BearerPrincipal, db: DbDep) -> dict[str, Any]:
-    video = find_video(db, principal, video_id)
+    video = find_video(db, principal, video_id, show=SHOWN)
     return {"videoId": video.uuid, "projectId": core_videos.video_refs(db, video).project,
             "ingestionState": ingestion_state(core_videos.ingest_stage(db, video))}
 

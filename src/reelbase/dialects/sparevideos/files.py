@@ -69,7 +69,7 @@ async def me_file(request: Request) -> dict[str, Any]:
 
     def work() -> dict[str, Any]:
         with runtime.session() as db:
-            video = core_videos.find_video(db, signed.principal, code)
+            video = core_videos.find_video(db, signed.principal, code, show=core_videos.Show.FILES)
             if not update:
                 return file_info(runtime, db, video)
             thumbnail = claim(signed, params, "thumbnail")
