@@ -575,7 +575,7 @@ def run_idle(server: Reelbase, s: Seed, args: argparse.Namespace) -> None:
         for label, workers in (("REELBASE_WORKERS=0", 0), ("default workers (idle)", None)):
             server.start(workers=workers, processes=args.processes)
             try:
-                time.sleep(2)  # the workers reach their idle polling
+                time.sleep(8)  # the workers back off to their idle polling
                 wrk(url.format(server.url), seconds=1, headers=headers)
                 runs[label].append(wrk(url.format(server.url), seconds=args.seconds, headers=headers))
             finally:

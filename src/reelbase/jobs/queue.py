@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # Redis workers block on the queue instead of polling.
 IDLE_POLL_SECONDS = 5.0
 FIRST_POLL_SECONDS = 0.05
+POLL_BACKOFF = 2.0  # from the first poll to the idle one in about 6 s
 
 
 def make_huey(runtime: Runtime) -> Huey:
@@ -126,7 +127,7 @@ class JobQueue:
             return
         self._consumer = _ThreadConsumer(self.huey, workers=workers, worker_type="thread", periodic=False,
                                           initial_delay=FIRST_POLL_SECONDS, max_delay=IDLE_POLL_SECONDS,
-                                          check_worker_health=False)
+                                          backoff=POLL_BACKOFF, check_worker_health=False)
         self._consumer.start()
         if reaper:
             self._reaper = threading.Thread(target=self._reap_loop, name="job-reaper", daemon=True)
