@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -19,6 +20,9 @@ from reelbase.core.errors import DomainError
 from reelbase.core.runtime import Runtime, build_runtime
 from reelbase.db.models import ApiKey, User
 from reelbase.settings import Settings
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 app = typer.Typer(help="Reelbase: a self-hosted video platform.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -58,10 +62,16 @@ def ensure_admin(runtime: Runtime) -> tuple[str, str, str] | None:
         return ADMIN_EMAIL, password, issued.secret
 
 
+# In the data dir: whichever `serve --processes` process holds it runs the embedded job workers.
+WORKER_LOCK = "serve-workers.lock"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    processes: Annotated[int, typer.Option(
+        min=1, help="Server processes sharing the port, one per core (the job workers run in one of them)")] = 1,
 ) -> None:
     """Start the HTTP API with its embedded database, storage and job workers."""
     import uvicorn
@@ -69,6 +79,10 @@ def serve(
     from reelbase.app import create_app
 
     runtime = _runtime()
+    if processes > 1 and runtime.settings.resolved_queue_url() == "memory":
+        console.print("[red]error:[/red] --processes needs a queue the processes share: "
+                      "REELBASE_QUEUE_URL=sqlite (the default) or redis://…")
+        raise typer.Exit(code=2)
     if "public_url" not in runtime.settings.model_fields_set:
         # No REELBASE_PUBLIC_URL: links point at the address this server listens on.
         shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
@@ -82,7 +96,32 @@ def serve(
         console.print("  (shown once; keep them somewhere safe)")
     console.print(f"Dashboard: {base}/ (sign in with a user's email and password)", soft_wrap=True)
     console.print(f"API docs: {base}/docs   OpenAPI: {base}/openapi.json", soft_wrap=True)
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+    if processes == 1:
+        uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+        return
+    runtime.engine.dispose()
+    # Each process builds its own runtime from the environment, as this one did (the secret key
+    # generated on a first start is in the data dir by now); links point where this one said.
+    os.environ["REELBASE_PUBLIC_URL"] = base
+    # A process starting on a busy machine (importing everything, encodes running) may take more
+    # than uvicorn's default 5 s to answer its first health check, and would be killed for it.
+    uvicorn.run("reelbase.cli:serve_process_app", factory=True, workers=processes, host=host, port=port,
+                log_level="info", timeout_worker_healthcheck=30)
+
+
+def serve_process_app() -> FastAPI:
+    """The app of one ``serve --processes N`` process (uvicorn calls this in each). The embedded
+    job workers run in exactly one: the process holding the data dir's worker lock. The others
+    wait for the lock, so when its holder exits (uvicorn replaces a process that died) another
+    process takes the workers over."""
+    from reelbase.app import create_app
+
+    runtime = build_runtime(Settings(), migrate=False)  # the parent process migrated
+    workers = runtime.settings.workers
+    runtime.settings.workers = 0  # not at every process's start-up: only once elected
+    app = create_app(runtime)
+    app.state.queue.start_workers_when_elected(workers, lock_path=runtime.settings.data_dir / WORKER_LOCK)
+    return app
 
 
 @app.command()
