@@ -3,9 +3,9 @@ of SQL statements, the same for a list of 3 videos as for a list of 30, so rende
 loads a video's files, project or parent one row at a time.
 
 Statements are counted on the live server's engine (``before_cursor_execute``) while one request
-runs. Those issued while authenticating the request (from ``reelbase.core.auth`` or a dialect's
-``auth`` module: key, user and team today) are counted apart, so what is asserted is the read's
-own cost, whatever authentication costs."""
+runs. Those issued while authenticating the request (from ``reelbase.core.auth``, the request
+dependencies or a dialect's ``auth`` module: key, user and team today) are counted apart and only
+bounded, so what is asserted is the read's own cost, whatever authentication costs."""
 
 from __future__ import annotations
 
@@ -45,11 +45,15 @@ class Statements:
     read: list[str] = field(default_factory=list)
 
 
+AUTH_MODULES = ("reelbase.core.auth", "reelbase.edge.deps")  # and each dialect's auth module
+
+
 def _authenticating() -> bool:
+    """Whether the statement about to run comes from authentication (found on the call stack)."""
     frame = sys._getframe(2)
     while frame is not None:
         name = frame.f_globals.get("__name__", "")
-        if name.startswith("reelbase.core.auth") or (name.startswith("reelbase.dialects.") and name.endswith(".auth")):
+        if name.startswith(AUTH_MODULES) or (name.startswith("reelbase.dialects.") and name.endswith(".auth")):
             return True
         frame = frame.f_back
     return False
