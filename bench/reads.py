@@ -128,11 +128,6 @@ def median(loads: list[Load]) -> Load:
     return sorted(loads, key=lambda r: r.rps)[(len(loads) - 1) // 2]
 
 
-def measure(url: str, *, seconds: float, repeat: int, **kw: object) -> Load:
-    """The median of ``repeat`` runs."""
-    return median([wrk(url, seconds=seconds, **kw) for _ in range(repeat)])  # type: ignore[arg-type]
-
-
 # ---------------------------------------------------------------------------------- servers
 class Process:
     """A server in its own process group (uvicorn may fork workers), stopped by its id."""
@@ -433,26 +428,26 @@ def measure_streams(ladder: Ladder, bare: Bare, s: Seed, args: argparse.Namespac
     bearer = {"Authorization": f"Bearer {s.key}"}
     print(f"\nHLS/DASH delivery (wrk, {CONNECTIONS} connections, {args.seconds:g} s each; bare = "
           f"Starlette StaticFiles on the same uvicorn, reading the same files from disk)", flush=True)
-    print(f"  {'file':<48} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6}  "
-          f"ratio to bare (MB/s)", flush=True)
+    print(f"  {'file':<40} {'req/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'errors':>6} {'MB/s':>8} {'bare':>8}  "
+          f"ratio (target)", flush=True)
     items = [("HLS master playlist", ladder.hls_master), ("HLS media playlist", ladder.hls_media)]
     if ladder.dash:
         items.append(("DASH manifest", ladder.dash))
     items.append((f"segment ({ladder.segment_bytes / MiB:.2f} MB)", ladder.segment))
     for label, rel in items:
         # the native API names a stream file below its manifest's label (hls/, dash/) as the play URL does
-        base = measure(f"{bare.url}/static/{rel}", seconds=args.seconds, repeat=args.repeat)
-        print(_stream_row(f"{label}: bare static", base, None), flush=True)
         for how, url, headers in (("native /stream/", ladder.native + rel, bearer),
                                   ("signed /play/", ladder.play + rel, {})):
-            load = measure(url, seconds=args.seconds, repeat=args.repeat, headers=headers)
-            print(_stream_row(f"{label}: {how}", load, base.mb_s), flush=True)
+            base, load = paired(f"{bare.url}/static/{rel}", url, seconds=args.seconds, repeat=args.repeat,
+                                headers=headers)
+            print(_stream_row(f"{label}: {how}", load, base, (bare.static / rel).stat().st_size), flush=True)
 
 
-def _stream_row(label: str, load: Load, base_mb: float | None) -> str:
-    ratio = f"{load.mb_s / base_mb:5.2f} (>= 0.8)" if base_mb else "           "
-    return (f"  {label:<48} {load.rps:9.1f} {load.p50_ms:7.2f} {load.p99_ms:7.2f} {load.errors:6d}  "
-            f"{ratio} {load.mb_s:8.1f} MB/s")
+def _stream_row(label: str, load: Load, base: Load, size: int) -> str:
+    """MB/s of the file's bytes (wrk's Transfer/sec also counts headers, which outweigh a playlist);
+    the same file on both sides, so the ratio of requests is the ratio of MB/s."""
+    return (f"  {label:<40} {load.rps:9.1f} {load.p50_ms:7.2f} {load.p99_ms:7.2f} {load.errors:6d} "
+            f"{load.rps * size / MiB:8.2f} {base.rps * size / MiB:8.2f}  {load.rps / base.rps:5.2f} (>= 0.8)")
 
 
 # ---------------------------------------------------------------------------------- viewers
